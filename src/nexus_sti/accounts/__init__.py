@@ -1,0 +1,1 @@
+"""Accounts: users, roles, permissions, passwords, sessions and API tokens."""

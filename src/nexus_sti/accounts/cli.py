@@ -1,0 +1,107 @@
+"""``nexus accounts``: create, list and deactivate accounts; mint API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from nexus_sti.accounts import service
+from nexus_sti.accounts.model import Role
+from nexus_sti.accounts.tables import User
+from nexus_sti.core.errors import NotFound
+from nexus_sti.platform.clictx import cli_actor, console, platform_from_env
+from nexus_sti.platform.db import utcnow
+
+app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    username: Annotated[str, typer.Argument(help="Login name: lower-case letters, digits, . _ -")],
+    role: Annotated[Role, typer.Option(help="The account's role.")],
+    display_name: Annotated[str, typer.Option("--name", help="Name shown in the platform.")],
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    country: Annotated[
+        str | None, typer.Option(help="ISO 3166 alpha-3; required for funding partners.")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters."
+        ),
+    ] = "",
+) -> None:
+    """Create an account (asks for the password unless --password is given)."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        user = service.create_user(
+            session,
+            actor=cli_actor(),
+            hasher=platform.hasher,
+            username=username,
+            password=password,
+            role=role.value,
+            display_name=display_name,
+            email=email,
+            country=country,
+            now=utcnow(),
+        )
+        console.print(f"created {user.username} ({user.role})")
+
+
+@app.command("list")
+def list_accounts() -> None:
+    """List every account with its role and country."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        table = Table("username", "name", "role", "country", "active", "synthetic")
+        for u in service.list_users(session, actor=cli_actor()):
+            table.add_row(
+                u.username,
+                u.display_name,
+                u.role,
+                u.country or "",
+                "yes" if u.active else "no",
+                "yes" if u.synthetic else "",
+            )
+        console.print(table)
+
+
+@app.command("deactivate")
+def deactivate(username: Annotated[str, typer.Argument(help="The account to deactivate.")]) -> None:
+    """Deactivate an account: it can no longer log in or use its tokens."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        service.deactivate_user(session, actor=cli_actor(), username=username, now=utcnow())
+        console.print(f"deactivated {username}")
+
+
+@app.command("token")
+def token(
+    username: Annotated[str, typer.Argument(help="Whose token.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    days: Annotated[
+        int | None, typer.Option(help="Days valid (default NEXUS_TOKEN_TTL_DAYS).")
+    ] = None,
+) -> None:
+    """Mint an API token for USERNAME and print it once."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("user", username)
+        issued = service.create_api_token(
+            session,
+            user=user,
+            name=name,
+            ttl=timedelta(days=days or platform.settings.token_ttl_days),
+            now=utcnow(),
+        )
+        console.print(issued.token, soft_wrap=True, highlight=False)
+        console.print(
+            f"[dim]valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC; shown only once[/dim]"
+        )

@@ -1,0 +1,124 @@
+"""Pages: log in, log out, and the administrator's account list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from nexus_sti.accounts import service
+from nexus_sti.accounts.model import Role
+from nexus_sti.core.errors import InvalidInput, NexusError, Unauthenticated
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths; an absolute URL would make the login form an open redirect."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", next=_safe_next(next), error=None, title="Log in")
+
+
+@router.post("/login", dependencies=[Depends(require_csrf)])
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        user = service.authenticate(
+            session, hasher=get_platform(request).hasher, username=username, password=password
+        )
+    except Unauthenticated as exc:
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            error=exc.message,
+            username=username,
+            title="Log in",
+        )
+    # A fresh session on login, so a session id planted before login is worthless.
+    request.session.clear()
+    request.session["user_id"] = user.id
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(require_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/accounts")
+def accounts_page(request: Request, user: PageUser, session: SessionDep) -> Response:
+    users = service.list_users(session, actor=service.actor_for(user))
+    return render(
+        request, "accounts.html", user, users=users, roles=list(Role), title="Accounts", error=None
+    )
+
+
+@router.post("/accounts", dependencies=[Depends(require_csrf)])
+def create_account(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    display_name: Annotated[str, Form()],
+    email: Annotated[str, Form()],
+    country: Annotated[str, Form()] = "",
+) -> Response:
+    actor = service.actor_for(user)
+    try:
+        service.create_user(
+            session,
+            actor=actor,
+            hasher=get_platform(request).hasher,
+            username=username.strip(),
+            password=password,
+            role=role,
+            display_name=display_name,
+            email=email.strip(),
+            country=country.strip() or None,
+            now=utcnow(),
+        )
+    except (InvalidInput, NexusError) as exc:
+        if exc.http_status == 403:
+            raise
+        session.rollback()
+        return render(
+            request,
+            "accounts.html",
+            user,
+            status_code=exc.http_status,
+            users=service.list_users(session, actor=actor),
+            roles=list(Role),
+            error=exc.message,
+            form={
+                "username": username,
+                "role": role,
+                "display_name": display_name,
+                "email": email,
+                "country": country,
+            },
+            title="Accounts",
+        )
+    return RedirectResponse("/accounts", status_code=303)

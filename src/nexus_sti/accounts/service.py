@@ -1,0 +1,200 @@
+"""Account use cases: create users, log in, mint and resolve API tokens."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.security import (
+    check_password_rules,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+from nexus_sti.accounts.tables import ApiToken, User
+from nexus_sti.audit.service import record
+from nexus_sti.core.countries import ASEAN_MEMBERS, is_country
+from nexus_sti.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+USERNAME_RULE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(
+        user_id=user.id, username=user.username, role=Role(user.role), country=user.country
+    )
+
+
+def _require(actor: Actor, action: str, what: str) -> None:
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)
+
+
+def create_user(
+    session: Session,
+    *,
+    actor: Actor,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str,
+    email: str,
+    now: datetime,
+    country: str | None = None,
+    researcher_id: int | None = None,
+    synthetic: bool = False,
+) -> User:
+    """Create an account. Funding partners must name their ASEAN member state."""
+    _require(actor, "accounts.manage", "create accounts")
+    if not USERNAME_RULE.match(username):
+        raise InvalidInput(
+            "username", "2-63 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise InvalidInput("role", f"one of: {', '.join(r.value for r in Role)}") from None
+    if broken := check_password_rules(password):
+        raise InvalidInput("password", broken)
+    if not display_name.strip():
+        raise InvalidInput("display_name", "must not be empty")
+    if "@" not in email:
+        raise InvalidInput("email", "must be an e-mail address")
+    if parsed_role is Role.FUNDING_PARTNER:
+        if country is None or country.upper() not in ASEAN_MEMBERS:
+            raise InvalidInput(
+                "country",
+                f"a funding partner needs its ASEAN member state: {', '.join(ASEAN_MEMBERS)}",
+            )
+        country = country.upper()
+    elif country is not None:
+        if not is_country(country):
+            raise InvalidInput("country", "an ISO 3166 alpha-3 code of a program country")
+        country = country.upper()
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"username {username!r} is taken", field="username")
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        email=email,
+        role=parsed_role.value,
+        country=country,
+        password_hash=hash_password(hasher, password),
+        active=True,
+        researcher_id=researcher_id,
+        synthetic=synthetic,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        action="account.created",
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        inputs={"username": username, "role": parsed_role.value, "country": country},
+        now=now,
+        summary={"username": username, "role": parsed_role.value},
+    )
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, hasher: PasswordHasher, username: str, password: str) -> User:
+    """The active user with these credentials, or Unauthenticated (same message either way)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not verify_password(hasher, user.password_hash, password):
+        raise Unauthenticated("unknown username or wrong password")
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    token_id: int
+    expires_at: datetime
+
+
+def create_api_token(
+    session: Session, *, user: User, name: str, ttl: timedelta, now: datetime
+) -> IssuedToken:
+    """Mint a bearer token for ``user``; only its digest is stored."""
+    if not name.strip() or len(name) > 100:
+        raise InvalidInput("name", "1-100 characters naming what the token is for")
+    token = new_token()
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        token_hash=token_digest(token),
+        prefix=token[:12],
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        action="token.created",
+        actor=actor_for(user),
+        subject_type="api_token",
+        subject_id=row.id,
+        inputs={"name": name, "ttl_s": ttl.total_seconds()},
+        now=now,
+        summary={"name": row.name, "prefix": row.prefix},
+    )
+    session.commit()
+    return IssuedToken(token=token, token_id=row.id, expires_at=row.expires_at)
+
+
+def user_for_token(session: Session, *, token: str, now: datetime) -> User:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated("unknown or revoked API token")
+    if row.expires_at <= now:
+        raise Unauthenticated("API token expired; create a new one")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("the token's account is deactivated")
+    return user
+
+
+def list_users(session: Session, *, actor: Actor) -> list[User]:
+    _require(actor, "accounts.manage", "list accounts")
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def deactivate_user(session: Session, *, actor: Actor, username: str, now: datetime) -> User:
+    _require(actor, "accounts.manage", "deactivate accounts")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user", username)
+    if user.id == actor.user_id:
+        raise Conflict("you cannot deactivate your own account", field="username")
+    user.active = False
+    record(
+        session,
+        action="account.deactivated",
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        inputs={"username": username},
+        now=now,
+    )
+    session.commit()
+    return user

@@ -1,0 +1,1 @@
+"""The platform's areas (navigation) and what each role can reach."""

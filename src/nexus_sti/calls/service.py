@@ -1,0 +1,152 @@
+"""Reading calls and proposals, scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.tables import User
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.people.tables import Researcher
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRow:
+    reference: str
+    title: str
+    track: str
+    area: str
+    status: str
+    lead_name: str
+    lead_name_local: str
+    countries: tuple[str, ...]
+    requested: str
+    synthetic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalList:
+    rows: list[ProposalRow]
+    total: int
+    page: int
+    per_page: int
+    scope: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class CallStatistics:
+    calls: int
+    proposals: int
+    synthetic: bool
+    by_track: dict[str, int] = field(default_factory=dict)
+    by_area: dict[str, int] = field(default_factory=dict)
+    by_country: dict[str, int] = field(default_factory=dict)
+
+
+def _scope(actor: Actor, country: str | None) -> tuple[str, Select[Any] | None]:
+    """Which proposal ids ``actor`` may list, as a description and a sub-select (None = all)."""
+    if check(actor, "proposals.read_all"):
+        if country:
+            return f"proposals involving {country}", select(ProposalMember.proposal_id).where(
+                ProposalMember.country == country
+            )
+        return "all proposals", None
+    if actor.role is Role.FUNDING_PARTNER:
+        wanted = country or actor.country
+        decision = check(actor, "proposals.read_country", country=wanted)
+        if not decision:
+            raise PermissionDenied("list these proposals", decision.reason)
+        return f"proposals involving {wanted}", select(ProposalMember.proposal_id).where(
+            ProposalMember.country == wanted
+        )
+    if check(actor, "proposals.read_own"):
+        researcher = select(User.researcher_id).where(User.id == actor.user_id).scalar_subquery()
+        return "your proposals", select(ProposalMember.proposal_id).where(
+            ProposalMember.researcher_id == researcher
+        )
+    decision = check(actor, "proposals.read_own")
+    raise PermissionDenied("list proposals", decision.reason)
+
+
+def list_proposals(
+    session: Session,
+    *,
+    actor: Actor,
+    country: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> ProposalList:
+    scope, ids = _scope(actor, country)
+    page = max(1, page)
+    query = select(Proposal, Researcher).join(
+        Researcher, Researcher.id == Proposal.lead_researcher_id
+    )
+    count = select(func.count()).select_from(Proposal)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(ids))
+        count = count.where(Proposal.id.in_(ids))
+    total = session.scalar(count) or 0
+    results = session.execute(
+        query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    proposal_ids = [p.id for p, _ in results]
+    countries: dict[int, set[str]] = {}
+    for pid, iso3 in session.execute(
+        select(ProposalMember.proposal_id, ProposalMember.country).where(
+            ProposalMember.proposal_id.in_(proposal_ids)
+        )
+    ):
+        countries.setdefault(pid, set()).add(iso3)
+    rows = [
+        ProposalRow(
+            reference=p.reference,
+            title=p.title,
+            track=p.track,
+            area=p.area,
+            status=p.status,
+            lead_name=r.name_latin,
+            lead_name_local=r.name_local,
+            countries=tuple(sorted(countries.get(p.id, set()), key=lambda c: (c != "JPN", c))),
+            requested=f"{p.requested_amount:,.0f} {p.currency}",
+            synthetic=p.synthetic,
+        )
+        for p, r in results
+    ]
+    return ProposalList(rows=rows, total=total, page=page, per_page=per_page, scope=scope)
+
+
+def _counts(session: Session, key: Any, counted: Any = None) -> dict[str, int]:
+    """``{key: count}`` over the key's table (``counted`` defaults to rows)."""
+    measure = func.count() if counted is None else func.count(counted)
+    rows = session.execute(select(key, measure).group_by(key)).all()
+    return {str(k): int(n) for k, n in rows}
+
+
+def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
+    """Aggregate counts, no personal data: proposals by track, priority area and country."""
+    decision = check(actor, "statistics.read")
+    if not decision:
+        raise PermissionDenied("see program statistics", decision.reason)
+    calls = session.scalar(select(func.count()).select_from(Call)) or 0
+    proposals = session.scalar(select(func.count()).select_from(Proposal)) or 0
+    synthetic = bool(session.scalar(select(func.count()).where(Proposal.synthetic.is_(True))))
+    by_track = _counts(session, Proposal.track)
+    by_area = _counts(session, Proposal.area)
+    by_country = _counts(session, ProposalMember.country, distinct(ProposalMember.proposal_id))
+    return CallStatistics(
+        calls=calls,
+        proposals=proposals,
+        synthetic=synthetic,
+        by_track=by_track,
+        by_area=by_area,
+        by_country=by_country,
+    )

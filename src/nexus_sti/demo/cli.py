@@ -1,0 +1,23 @@
+"""``nexus demo``: load the synthetic demo data set."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from nexus_sti.demo.service import ensure_demo
+from nexus_sti.platform.clictx import console, platform_from_env
+
+app = typer.Typer(help="The synthetic demo data set.", no_args_is_help=True)
+
+
+@app.command("seed")
+def seed(
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Delete the synthetic records and generate again.")
+    ] = False,
+) -> None:
+    """Load the program and the synthetic demo data (seed NEXUS_DEMO_SEED, NEXUS_DEMO_PROPOSALS
+    proposals). Refused in production mode."""
+    ensure_demo(platform_from_env(), console=console, replace=replace)

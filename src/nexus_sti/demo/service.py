@@ -1,0 +1,313 @@
+"""Loading the synthetic demo data set: the program, people, a call with proposals, accounts.
+
+Sizes come from the reference snapshot: institutions per country follow research output, and the
+ASEAN partners of proposals follow the real Japan-ASEAN co-authorship figures. Everything stored
+is flagged ``synthetic`` and the pages say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, Role
+from nexus_sti.accounts.security import hash_password
+from nexus_sti.accounts.tables import User
+from nexus_sti.audit.service import record
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
+from nexus_sti.core.errors import Conflict
+from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
+from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
+from nexus_sti.people.tables import Organisation, Researcher
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.db import utcnow
+from nexus_sti.programs.loader import load_preset, load_program_file
+from nexus_sti.programs.service import current_program, load_program
+from nexus_sti.programs.tables import ProgramVersion
+from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
+
+DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - printed on purpose: synthetic accounts only
+CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
+COAUTHORSHIP_YEARS = range(2019, 2024)
+
+Progress_ = Callable[[str, int, int], None]
+
+
+def _no_progress(_step: str, _done: int, _total: int) -> None:
+    return None
+
+
+def demo_params(
+    snapshot: ReferenceSnapshot, *, n_proposals: int, window: tuple[int, int] = (2015, 2023)
+) -> DemoParams:
+    """Demo sizes from real figures: research capacity = latest article count in ``window``;
+    Japan co-authorship = works co-authored with Japan over 2019-2023."""
+    capacity: dict[str, float] = {}
+    for iso3 in ISO3_CODES:
+        latest = snapshot.latest(CAPACITY_INDICATOR, iso3, window=window)
+        # Every country has article counts in the snapshot; a floor keeps a gap from erasing one.
+        capacity[iso3] = max(latest[1] if latest else 1.0, 1.0)
+    coauthorship = {
+        iso3: float(max(snapshot.coauthored_works_total("JPN", iso3, COAUTHORSHIP_YEARS), 1))
+        for iso3 in ASEAN_MEMBERS
+    }
+    return DemoParams(
+        research_capacity=capacity,
+        coauthorship_with_japan=coauthorship,
+        n_proposals=n_proposals,
+    )
+
+
+DEMO_ACCOUNTS: tuple[tuple[str, Role, str, str | None], ...] = (
+    ("admin", Role.ADMIN, "Demo administrator", None),
+    ("officer", Role.OFFICER, "Demo program officer", None),
+    ("applicant", Role.APPLICANT, "", None),
+    ("reviewer", Role.REVIEWER, "", None),
+    ("partner-tha", Role.FUNDING_PARTNER, "Demo funding partner (Thailand)", "THA"),
+    ("analyst", Role.ANALYST, "Demo policy analyst", None),
+)
+
+
+def has_demo_data(session: Session) -> bool:
+    return session.scalar(select(Call.id).where(Call.synthetic.is_(True)).limit(1)) is not None
+
+
+def demo_accounts(session: Session) -> list[User]:
+    return list(session.scalars(select(User).where(User.synthetic.is_(True)).order_by(User.id)))
+
+
+def remove_demo_data(session: Session) -> None:
+    """Delete every synthetic record except the demo accounts, which the audit log may name;
+    they are unlinked here and linked to the new data set's researchers by the next seeding."""
+    session.execute(update(User).where(User.synthetic.is_(True)).values(researcher_id=None))
+    synthetic_proposals = select(Proposal.id).where(Proposal.synthetic.is_(True))
+    session.execute(delete(ProposalMember).where(ProposalMember.proposal_id.in_(synthetic_proposals)))
+    for table in (Proposal, Call, HostOffer, MobilityApplicant, Researcher, Organisation):
+        session.execute(delete(table).where(table.synthetic.is_(True)))
+
+
+def seed_demo(
+    session: Session,
+    *,
+    actor: Actor,
+    hasher_hash: Callable[[str], str],
+    program: ProgramVersion,
+    params: DemoParams,
+    seed: int,
+    now: datetime,
+    replace: bool = False,
+    progress: Progress_ = _no_progress,
+) -> DemoDataset:
+    """Generate the data set for ``seed`` and store it, with one audit entry, in one commit."""
+    if has_demo_data(session):
+        if not replace:
+            raise Conflict("demo data is already loaded; pass replace to load it again")
+        remove_demo_data(session)
+    dataset = generate_demo(params, np.random.default_rng(seed))
+    total = 6
+    progress("organisations", 0, total)
+    org_ids: dict[int, int] = {}
+    for o in dataset.organisations:
+        row = Organisation(
+            name=o.name,
+            local_name=o.local_name,
+            country=o.country,
+            kind=o.kind,
+            size_weight=float(o.size_weight),
+            synthetic=True,
+        )
+        session.add(row)
+        session.flush()
+        org_ids[o.key] = row.id
+    progress("researchers", 1, total)
+    res_ids: dict[int, int] = {}
+    researchers = [
+        Researcher(
+            organisation_id=org_ids[r.organisation_key],
+            country=r.country,
+            name_local=r.name.local,
+            name_latin=r.name.latin,
+            name_script=r.name.script,
+            sort_name=r.name.sort_key,
+            orcid=r.orcid,
+            email=r.email,
+            areas=list(r.areas),
+            career_stage=r.career_stage,
+            is_reviewer=r.is_reviewer,
+            synthetic=True,
+        )
+        for r in dataset.researchers
+    ]
+    session.add_all(researchers)
+    session.flush()
+    for r, row in zip(dataset.researchers, researchers, strict=True):
+        res_ids[r.key] = row.id
+    progress("call and proposals", 2, total)
+    opens = datetime(now.year, 1, 15, tzinfo=UTC)
+    call = Call(
+        program_version_id=program.id,
+        reference=f"DEMO-{program.code.upper()}-{now.year}-01",
+        title=f"{program.name.split(':')[0]} demo call {now.year} (synthetic)",
+        status="closed",
+        opens_at=opens,
+        closes_at=opens + timedelta(days=90),
+        synthetic=True,
+    )
+    session.add(call)
+    session.flush()
+    proposals = []
+    for p in dataset.proposals:
+        proposals.append(
+            Proposal(
+                call_id=call.id,
+                reference=f"{call.reference}-{p.key:04d}",
+                track=p.track,
+                area=p.area,
+                title=p.title,
+                abstract=p.abstract,
+                lead_researcher_id=res_ids[p.lead_key],
+                requested_amount=Decimal(p.requested_jpy),
+                currency="JPY",
+                duration_months=p.duration_months,
+                status="submitted",
+                submitted_at=call.closes_at - timedelta(days=1),
+                synthetic=True,
+            )
+        )
+    session.add_all(proposals)
+    session.flush()
+    progress("consortium members", 3, total)
+    session.add_all(
+        ProposalMember(
+            proposal_id=row.id,
+            researcher_id=res_ids[m.researcher_key],
+            organisation_id=org_ids[m.organisation_key],
+            country=m.country,
+            role=m.role,
+        )
+        for p, row in zip(dataset.proposals, proposals, strict=True)
+        for m in p.members
+    )
+    progress("mobility", 4, total)
+    session.add_all(
+        MobilityApplicant(
+            researcher_id=res_ids[a.researcher_key],
+            direction=a.direction,
+            scheme=a.scheme,
+            areas=list(a.areas),
+            preferred_countries=list(a.preferred_countries),
+            synthetic=True,
+        )
+        for a in dataset.mobility_applicants
+    )
+    session.add_all(
+        HostOffer(
+            organisation_id=org_ids[h.organisation_key],
+            host_researcher_id=res_ids[h.host_researcher_key],
+            country=h.country,
+            area=h.area,
+            scheme=h.scheme,
+            capacity=h.capacity,
+            synthetic=True,
+        )
+        for h in dataset.host_offers
+    )
+    progress("accounts", 5, total)
+    _add_demo_accounts(session, dataset, res_ids, hasher_hash, now)
+    session.flush()
+    record(
+        session,
+        action="demo.seeded",
+        actor=actor,
+        subject_type="call",
+        subject_id=call.reference,
+        inputs={"seed": seed, "params": asdict(params), "program": program.config_digest},
+        now=now,
+        summary={
+            "seed": seed,
+            "proposals": len(dataset.proposals),
+            "researchers": len(dataset.researchers),
+            "organisations": len(dataset.organisations),
+        },
+    )
+    session.commit()
+    progress("done", total, total)
+    return dataset
+
+
+def _add_demo_accounts(
+    session: Session,
+    dataset: DemoDataset,
+    res_ids: dict[int, int],
+    hasher_hash: Callable[[str], str],
+    now: datetime,
+) -> None:
+    # The applicant is the lead of the first proposal; the reviewer is the first reviewer.
+    lead = next(r for r in dataset.researchers if r.key == dataset.proposals[0].lead_key)
+    reviewer = next(r for r in dataset.researchers if r.is_reviewer)
+    password_hash = hasher_hash(DEMO_PASSWORD)
+    existing = {u.username: u for u in session.scalars(select(User))}
+    for username, role, name, iso3 in DEMO_ACCOUNTS:
+        linked = {Role.APPLICANT: lead, Role.REVIEWER: reviewer}.get(role)
+        user = existing.get(username)
+        if user is not None and not user.synthetic:
+            continue  # a real account of that name wins; the demo never touches it
+        if user is None:
+            user = User(username=username, created_at=now, synthetic=True)
+            session.add(user)
+        user.display_name = name or (linked.name.latin if linked else username)
+        user.email = f"{username}@demo.example.org"
+        user.role = role.value
+        user.country = iso3 or (linked.country if linked else None)
+        user.password_hash = password_hash
+        user.active = True
+        user.researcher_id = res_ids[linked.key] if linked else None
+
+
+def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) -> None:
+    """Load the program and seed the demo data set unless both are already there."""
+    settings = platform.settings
+    actor = Actor.system("demo")
+    with platform.session() as session:
+        loaded = (
+            load_program_file(settings.program_file) if settings.program_file else load_preset()
+        )
+        load_program(session, actor=actor, loaded=loaded, now=utcnow())
+        if has_demo_data(session) and not replace:
+            return
+        if settings.mode == "production":
+            raise Conflict("demo data is synthetic and is not loaded in production mode")
+        program = current_program(session, code=loaded.config.program.code).row
+        params = demo_params(load_snapshot(), n_proposals=settings.demo_proposals)
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("generating synthetic demo data", total=6)
+
+            def step(name: str, done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description=f"demo data: {name}")
+
+            dataset = seed_demo(
+                session,
+                actor=actor,
+                hasher_hash=lambda pw: hash_password(platform.hasher, pw),
+                program=program,
+                params=params,
+                seed=settings.demo_seed,
+                now=utcnow(),
+                replace=replace,
+                progress=step,
+            )
+        console.print(
+            f"demo data (synthetic, seed {settings.demo_seed}): "
+            f"{len(dataset.organisations)} organisations, {len(dataset.researchers)} researchers, "
+            f"{len(dataset.proposals)} proposals, {len(dataset.mobility_applicants)} mobility "
+            f"applicants, {len(dataset.host_offers)} host offers"
+        )

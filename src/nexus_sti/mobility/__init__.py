@@ -1,0 +1,1 @@
+"""Mobility: exchange schemes, applicants and host offers."""

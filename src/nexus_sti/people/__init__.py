@@ -1,0 +1,1 @@
+"""People: organisations and researcher profiles (the registry partners and reviewers come from)."""

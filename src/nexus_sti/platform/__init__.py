@@ -1,0 +1,1 @@
+"""The imperative shell: settings, storage, auth, audit, web app, CLI root."""

@@ -1,0 +1,27 @@
+"""What every CLI command shares: consoles, the platform built from the environment, the actor."""
+
+from __future__ import annotations
+
+import getpass
+
+from rich.console import Console
+
+from nexus_sti.accounts.model import Actor
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.settings import load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def platform_from_env() -> Platform:
+    return Platform.start(load_settings())
+
+
+def cli_actor() -> Actor:
+    """The CLI acts with the operator's shell identity: whoever can run it owns the server."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in some containers
+        who = "unknown"
+    return Actor.system(f"cli:{who}")

@@ -1,0 +1,76 @@
+"""The boundary: platform errors become one JSON shape for the API and an HTML page for people.
+
+JSON shape (every API error, including request validation)::
+
+    {"error": {"code": "permission_denied", "message": "...", "details": {...}}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from nexus_sti.core.errors import NexusError
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/openapi.json"
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _page(
+    request: Request, status: int, code: str, message: str, details: dict[str, Any]
+) -> Response:
+    from nexus_sti.platform.webdeps import render
+
+    return render(
+        request,
+        "error.html",
+        status_code=status,
+        error_code=code,
+        message=message,
+        details=details,
+        title={404: "Not found", 403: "Not allowed", 401: "Log in"}.get(status, "Error"),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    from nexus_sti.platform.webdeps import LoginRequired
+
+    @app.exception_handler(NexusError)
+    async def _nexus_error(request: Request, exc: NexusError) -> Response:
+        if isinstance(exc, LoginRequired):
+            target = exc.details.get("next", "/")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        if _wants_json(request):
+            return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status)
+        return _page(request, exc.http_status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or "request"
+        details = {"field": field, "rule": first.get("msg", "invalid"), "errors": len(exc.errors())}
+        message = f"{field}: {first.get('msg', 'invalid')}"
+        if _wants_json(request):
+            return JSONResponse(error_body("invalid_input", message, details), 422)
+        return _page(request, 422, "invalid_input", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = str(exc.detail) if exc.detail else "error"
+        if exc.status_code == 404:
+            message = f"no page or endpoint at {request.url.path}"
+        if _wants_json(request):
+            return JSONResponse(error_body(code, message), exc.status_code)
+        return _page(request, exc.status_code, code, message, {})

@@ -1,0 +1,72 @@
+"""The web application factory: pages, the JSON API and the error boundary on one app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
+from starlette.middleware.sessions import SessionMiddleware
+
+import nexus_sti
+from nexus_sti.accounts import api as accounts_api
+from nexus_sti.accounts import pages as accounts_pages
+from nexus_sti.areas import pages as areas_pages
+from nexus_sti.audit import api as audit_api
+from nexus_sti.audit import pages as audit_pages
+from nexus_sti.calls import api as calls_api
+from nexus_sti.calls import pages as calls_pages
+from nexus_sti.calls.tables import Proposal
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.errors import install_error_handlers
+from nexus_sti.platform.webdeps import TEMPLATES_DIR
+from nexus_sti.programs import api as programs_api
+from nexus_sti.programs import pages as programs_pages
+
+STATIC_DIR = TEMPLATES_DIR.parent / "static"
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the ASGI app for a started platform (settings are read by the caller, not here)."""
+    settings = platform.settings
+    app = FastAPI(
+        title="NEXUS platform API",
+        version=nexus_sti.__version__,
+        description="JSON API of the NEXUS research-cooperation funding platform. "
+        "Authenticate with `Authorization: Bearer <token>` (POST /api/v1/auth/token).",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    with platform.session() as session:
+        app.state.synthetic_data = (
+            session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))
+            is not None
+        )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie="nexus_session",
+        max_age=settings.session_max_age_s,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for router in (
+        accounts_api.router,
+        programs_api.router,
+        audit_api.router,
+        calls_api.router,
+        accounts_pages.router,
+        areas_pages.router,
+        programs_pages.router,
+        audit_pages.router,
+        calls_pages.router,
+    ):
+        app.include_router(router)
+
+    @app.get("/api/v1/health", tags=["platform"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": nexus_sti.__version__}
+
+    return app

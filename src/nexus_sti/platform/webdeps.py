@@ -1,0 +1,107 @@
+"""What every route needs: the platform, a database session, the actor, CSRF, templates.
+
+API routes authenticate with ``Authorization: Bearer <token>``; pages with the signed session
+cookie, and every page form that changes state carries a CSRF token bound to that session.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+from starlette.responses import HTMLResponse
+
+from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.service import actor_for, user_for_token
+from nexus_sti.accounts.tables import User
+from nexus_sti.areas.registry import areas_for
+from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.db import utcnow
+
+TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+class LoginRequired(NexusError):
+    """A page needs a logged-in user; the boundary turns this into a redirect to /login."""
+
+    code = "login_required"
+    http_status = 303
+
+
+def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with get_platform(request).session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def api_actor(request: Request, session: SessionDep) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("send 'Authorization: Bearer <token>'; create a token first")
+    user = user_for_token(session, token=token.strip(), now=utcnow())
+    return actor_for(user)
+
+
+ApiActor = Annotated[Actor, Depends(api_actor)]
+
+
+def page_user(request: Request, session: SessionDep) -> User:
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active:
+        request.session.clear()
+        raise LoginRequired("log in to continue", next=str(request.url.path))
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def require_csrf(request: Request) -> None:
+    """Refuse a state-changing form post whose CSRF token does not match the session's."""
+    form = await request.form()
+    sent = form.get("csrf_token")
+    expected = request.session.get("csrf")
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        raise PermissionDenied("submit this form", "the form's security token is missing")
+    if not secrets.compare_digest(sent, expected):
+        raise PermissionDenied("submit this form", "the form's security token does not match")
+
+
+def render(
+    request: Request, template: str, user: User | None = None, status_code: int = 200, **ctx: Any
+) -> HTMLResponse:
+    """Render a page with what the layout needs: the user, their areas and a CSRF token."""
+    actor = actor_for(user) if user else None
+    context = {
+        "user": user,
+        "actor": actor,
+        "nav": areas_for(actor.role) if actor and actor.role else [],
+        "csrf_token": csrf_token(request),
+        "synthetic_data": getattr(request.app.state, "synthetic_data", False),
+        **ctx,
+    }
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,1 @@
+"""Programs: the versioned configuration that describes a funding program."""

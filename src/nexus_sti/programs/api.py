@@ -1,0 +1,31 @@
+"""JSON API for the program configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from nexus_sti.accounts.model import check
+from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.programs.service import current_program
+
+router = APIRouter(prefix="/api/v1", tags=["program"])
+
+
+@router.get("/program")
+def read_program(actor: ApiActor, session: SessionDep) -> dict[str, Any]:
+    """The current program configuration, its stored version and the digest of its file."""
+    decision = check(actor, "program.read")
+    if not decision:
+        raise PermissionDenied("see the program", decision.reason)
+    current = current_program(session)
+    return {
+        "code": current.row.code,
+        "version": current.row.version,
+        "source": current.row.source_name,
+        "digest": current.row.config_digest,
+        "loaded_at": current.row.loaded_at.isoformat(),
+        "config": current.config.model_dump(mode="json"),
+    }

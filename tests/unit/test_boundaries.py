@@ -1,0 +1,28 @@
+"""The functional core stays pure: core/ and algorithms/ import no database, web or settings."""
+
+import ast
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "nexus_sti"
+PURE = [SRC / "core", SRC / "algorithms", SRC / "demo" / "generator.py", SRC / "demo" / "names.py"]
+FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "nexus_sti.platform", "typer", "alembic")
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_pure_modules_import_no_shell() -> None:
+    files = [f for p in PURE if p.exists() for f in ([p] if p.is_file() else p.rglob("*.py"))]
+    assert files
+    for f in files:
+        bad = {i for i in imports_of(f) if i.startswith(FORBIDDEN)}
+        assert not bad, f"{f.relative_to(SRC)} imports {bad}"
+        text = f.read_text()
+        assert "datetime.now" not in text and "np.random.seed" not in text, f

@@ -1,0 +1,43 @@
+import pytest
+
+from nexus_sti.core.errors import (
+    ERROR_TYPES,
+    Conflict,
+    Infeasible,
+    InvalidInput,
+    NexusError,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    Unauthenticated,
+)
+
+EXAMPLES: dict[type[NexusError], NexusError] = {
+    NotFound: NotFound("proposal", "P-1"),
+    Unauthenticated: Unauthenticated(),
+    PermissionDenied: PermissionDenied("load a program", "applicants may not"),
+    Conflict: Conflict("username taken", field="username"),
+    InvalidInput: InvalidInput("email", "must be an e-mail address"),
+    RuleViolation: RuleViolation("track.regional.industry", "needs an industry partner"),
+    Infeasible: Infeasible("budget too small", hint="relax the country floors"),
+}
+
+
+def test_every_error_type_has_an_example_and_distinct_code() -> None:
+    assert set(EXAMPLES) == set(ERROR_TYPES)
+    assert len({t.code for t in ERROR_TYPES}) == len(ERROR_TYPES)
+    assert all(t.exit_code != 0 for t in ERROR_TYPES)
+
+
+@pytest.mark.parametrize("error", EXAMPLES.values(), ids=lambda e: type(e).__name__)
+def test_error_dict_shape(error: NexusError) -> None:
+    body = error.to_dict()
+    assert set(body) == {"code", "message", "details"}
+    assert body["message"]
+
+
+def test_errors_carry_what_the_user_needs() -> None:
+    assert EXAMPLES[PermissionDenied].details["reason"] == "applicants may not"
+    assert EXAMPLES[InvalidInput].details == {"field": "email", "rule": "must be an e-mail address"}
+    assert EXAMPLES[RuleViolation].details["rule_id"] == "track.regional.industry"
+    assert EXAMPLES[Infeasible].details["hint"] == "relax the country floors"
