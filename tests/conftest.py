@@ -19,9 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.security import hash_password, password_hasher
+from nexus_sti.demo.service import demo_params, seed_demo
 from nexus_sti.platform import db
 from nexus_sti.platform.context import Platform
+from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.settings import Settings
+from nexus_sti.programs.loader import load_preset
+from nexus_sti.programs.service import load_program
+from nexus_sti.reference.snapshot import load_snapshot
 
 REQUIRE_ALL = os.environ.get("NEXUS_REQUIRE_ALL_BACKENDS") == "1"
 BACKENDS = ("sqlite", "postgres")
@@ -127,5 +134,36 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
     """A started platform on a fresh, migrated database of each backend."""
     started = Platform.start(make_settings(tmp_path, backend.fresh()))
+    yield started
+    started.close()
+
+
+DEMO_SEED = 7
+DEMO_PROPOSALS = 60
+
+
+def seed_small_demo(url: str) -> None:
+    engine = db.make_engine(url)
+    hasher = password_hasher("fast")
+    with db.session_scope(db.make_sessionmaker(engine)) as session:
+        actor = Actor.system("tests")
+        program = load_program(session, actor=actor, loaded=load_preset(), now=utcnow())
+        seed_demo(
+            session,
+            actor=actor,
+            hasher_hash=lambda pw: hash_password(hasher, pw),
+            program=program,
+            params=demo_params(load_snapshot(), n_proposals=DEMO_PROPOSALS),
+            seed=DEMO_SEED,
+            now=utcnow(),
+        )
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
+    started = Platform.start(
+        make_settings(tmp_path, backend.fresh("demo", prepare=seed_small_demo))
+    )
     yield started
     started.close()

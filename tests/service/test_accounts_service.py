@@ -24,7 +24,12 @@ def make_user(platform: Platform, username: str = "somchai", **kw: object) -> in
     } | kw
     with platform.session() as s:
         user = service.create_user(
-            s, actor=SYSTEM, hasher=platform.hasher, username=username, now=NOW, **args  # type: ignore[arg-type]
+            s,
+            actor=SYSTEM,
+            hasher=platform.hasher,
+            username=username,
+            now=NOW,
+            **args,  # type: ignore[arg-type]
         )
         return user.id
 
@@ -106,7 +111,9 @@ def test_tokens_resolve_expire_and_die_with_the_account(platform: Platform) -> N
         user = service.authenticate(
             s, hasher=platform.hasher, username="somchai", password="correct horse battery"
         )
-        issued = service.create_api_token(s, user=user, name="script", ttl=timedelta(days=1), now=NOW)
+        issued = service.create_api_token(
+            s, user=user, name="script", ttl=timedelta(days=1), now=NOW
+        )
         assert issued.token.startswith("nxs_")
         assert service.user_for_token(s, token=issued.token, now=NOW).username == "somchai"
         with pytest.raises(Unauthenticated, match="expired"):

@@ -4,7 +4,15 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "nexus_sti"
-PURE = [SRC / "core", SRC / "algorithms", SRC / "demo" / "generator.py", SRC / "demo" / "names.py"]
+PURE = [
+    SRC / "core",
+    SRC / "algorithms",
+    SRC / "reference" / "snapshot.py",
+    *(
+        SRC / "demo" / f"{m}.py"
+        for m in ("generator", "names", "institutions", "texts", "params", "records")
+    ),
+]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "nexus_sti.platform", "typer", "alembic")
 
 

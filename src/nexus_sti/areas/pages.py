@@ -47,7 +47,7 @@ def dashboard(request: Request, user: PageUser, session: SessionDep) -> Response
         ctx["recent_audit"] = list_audit_entries(session, actor=actor, per_page=8).entries
     if actor.role is Role.ADMIN:
         rows = session.execute(select(User.role, func.count()).group_by(User.role)).all()
-        ctx["users_by_role"] = {role: n for role, n in rows}
+        ctx["users_by_role"] = dict(rows)
     if actor.role in (Role.APPLICANT, Role.FUNDING_PARTNER):
         ctx["proposals"] = list_proposals(session, actor=actor, per_page=10)
     if user.researcher_id is not None:

@@ -35,7 +35,7 @@ from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
 
-DEMO_PASSWORD = "nexus-demo-2026"  # noqa: S105 - printed on purpose: synthetic accounts only
+DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
 COAUTHORSHIP_YEARS = range(2019, 2024)
 
@@ -90,7 +90,9 @@ def remove_demo_data(session: Session) -> None:
     they are unlinked here and linked to the new data set's researchers by the next seeding."""
     session.execute(update(User).where(User.synthetic.is_(True)).values(researcher_id=None))
     synthetic_proposals = select(Proposal.id).where(Proposal.synthetic.is_(True))
-    session.execute(delete(ProposalMember).where(ProposalMember.proposal_id.in_(synthetic_proposals)))
+    session.execute(
+        delete(ProposalMember).where(ProposalMember.proposal_id.in_(synthetic_proposals))
+    )
     for table in (Proposal, Call, HostOffer, MobilityApplicant, Researcher, Organisation):
         session.execute(delete(table).where(table.synthetic.is_(True)))
 
@@ -149,8 +151,8 @@ def seed_demo(
     ]
     session.add_all(researchers)
     session.flush()
-    for r, row in zip(dataset.researchers, researchers, strict=True):
-        res_ids[r.key] = row.id
+    for demo_researcher, stored in zip(dataset.researchers, researchers, strict=True):
+        res_ids[demo_researcher.key] = stored.id
     progress("call and proposals", 2, total)
     opens = datetime(now.year, 1, 15, tzinfo=UTC)
     call = Call(

@@ -320,6 +320,7 @@ _CLOSINGS: tuple[str, ...] = (
     "experience of running shared experiments.",
 )
 
+_IN_PROSE = {"Philippines": "the Philippines"}
 _DURATION_WORDS = {36: "three-year", 48: "four-year", 60: "five-year"}
 
 
@@ -348,10 +349,13 @@ def proposal_text(
 ) -> tuple[str, str]:
     """An invented (title, abstract) for a proposal in ``area`` with the named ASEAN partners."""
     phrases = _PHRASES[area]
+    partner_names = [_IN_PROSE.get(n, n) for n in partner_names]
     topic, purpose = _pick(phrases.topics, rng), _pick(phrases.purposes, rng)
     method_indices = rng.choice(len(phrases.methods), size=2, replace=False)
     method, method2 = (phrases.methods[int(i)] for i in method_indices)
-    pair = f"Japan-{partner_names[0]}" if track == "bilateral" else "Japan-ASEAN"
+    pair = (
+        f"Japan-{partner_names[0].removeprefix('the ')}" if track == "bilateral" else "Japan-ASEAN"
+    )
     title = _pick(_TITLES, rng).format(
         Topic=_capitalise(topic),
         topic=topic,

@@ -16,7 +16,7 @@ from nexus_sti.audit.cli import app as audit_app
 from nexus_sti.core.errors import Conflict, NexusError
 from nexus_sti.demo.cli import app as demo_app
 from nexus_sti.platform import db
-from nexus_sti.platform.clictx import console, err_console, platform_from_env
+from nexus_sti.platform.clictx import close_platforms, console, err_console, platform_from_env
 from nexus_sti.programs.cli import app as program_app
 
 app = typer.Typer(
@@ -139,21 +139,11 @@ def run(
 
 
 def main() -> None:
-    """Console entry point: platform errors become a message and a non-zero exit code."""
+    """Console entry point: platform errors become one line and a non-zero exit code."""
     try:
-        app(standalone_mode=False)
+        app()
     except NexusError as exc:
-        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}")
+        err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    finally:
+        close_platforms()

@@ -14,8 +14,20 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+_started: list[Platform] = []
+
+
 def platform_from_env() -> Platform:
-    return Platform.start(load_settings())
+    """Start the platform from the environment; ``close_platforms`` releases it when the
+    command ends."""
+    platform = Platform.start(load_settings())
+    _started.append(platform)
+    return platform
+
+
+def close_platforms() -> None:
+    while _started:
+        _started.pop().close()
 
 
 def cli_actor() -> Actor:

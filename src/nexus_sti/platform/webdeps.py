@@ -20,12 +20,16 @@ from nexus_sti.accounts.model import Actor
 from nexus_sti.accounts.service import actor_for, user_for_token
 from nexus_sti.accounts.tables import User
 from nexus_sti.areas.registry import areas_for
+from nexus_sti.core.countries import country
 from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Jinja's own ``capitalize`` lower-cases the rest, which would turn "THA" into "tha".
+templates.env.filters["first_upper"] = lambda text: text[:1].upper() + text[1:]
+templates.env.filters["country_name"] = lambda iso3: country(iso3).name
 
 
 class LoginRequired(NexusError):

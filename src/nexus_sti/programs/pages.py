@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from nexus_sti.core.countries import country
 from nexus_sti.core.money import Money
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render
 from nexus_sti.programs.service import current_program
@@ -32,6 +31,5 @@ def program_page(request: Request, user: PageUser, session: SessionDep) -> Respo
         row=current.row,
         config=config,
         tracks=tracks,
-        country_name=lambda c: country(c).name,
         title="Program",
     )

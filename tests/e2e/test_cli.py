@@ -1,0 +1,141 @@
+"""The ``nexus`` command end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from nexus_sti.platform.cli import app, main
+from tests.conftest import Backend
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+
+
+class Cli:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+        self.monkeypatch = monkeypatch
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        self.monkeypatch.setattr(sys, "argv", ["nexus", *args])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def cli(
+    backend: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Cli:
+    monkeypatch.setenv("NEXUS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("NEXUS_DATABASE_URL", backend.empty())
+    monkeypatch.setenv("NEXUS_PASSWORD_HASH_PROFILE", "fast")
+    monkeypatch.setenv("NEXUS_DEMO_PROPOSALS", "30")
+    monkeypatch.setenv("COLUMNS", "200")
+    return Cli(monkeypatch, capsys)
+
+
+def all_commands() -> list[list[str]]:
+    found: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        found.append(path)
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_every_command_has_help_and_is_documented(cli: Cli) -> None:
+    doc = DOCS.read_text()
+    commands = all_commands()
+    assert len(commands) > 12
+    for path in commands:
+        code, out, _ = cli(*path, "--help")
+        assert code == 0, path
+        assert "Usage:" in out
+        if path:
+            assert f"nexus {' '.join(path)}" in doc, f"`nexus {' '.join(path)}` not in docs/cli.md"
+
+
+def test_run_prepares_everything_once(cli: Cli) -> None:
+    code, out, err = cli("run", "--no-serve")
+    assert code == 0, err
+    assert "demo data (synthetic, seed 20240422): " in out
+    assert "30 proposals" in out
+    for username in ("admin", "officer", "applicant", "reviewer", "partner-tha", "analyst"):
+        assert username in out
+    code, again, _ = cli("run", "--no-serve")
+    assert code == 0
+    assert "demo data (synthetic" not in again  # second run: nothing regenerated
+    code, audit, _ = cli("audit", "list", "--action", "demo.")
+    assert audit.count("demo.seeded") == 1
+
+
+def test_accounts_tokens_and_errors(cli: Cli) -> None:
+    assert cli("db", "upgrade")[0] == 0
+    code, out, _ = cli("db", "current")
+    assert "(up to date)" in out
+    code, _, err = cli(
+        "accounts", "create", "thu", "--role", "funding_partner", "--name", "Trần Thu",
+        "--email", "thu@example.org", "--password", "long enough pass",
+    )  # fmt: skip
+    assert code == 2
+    assert "country" in err and "ASEAN member state" in err
+    code, out, err = cli(
+        "accounts", "create", "thu", "--role", "funding_partner", "--name", "Trần Thu",
+        "--email", "thu@example.org", "--password", "long enough pass", "--country", "vnm",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = cli("accounts", "list")
+    assert "Trần Thu" in out and "VNM" in out
+    code, out, _ = cli("accounts", "token", "thu", "--name", "report")
+    assert code == 0 and "nxs_" in out
+    code, _, err = cli("accounts", "token", "nobody")
+    assert code == 4 and "user nobody not found" in err
+
+
+def test_program_validate_names_file_and_field(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    from nexus_sti.programs.loader import load_preset
+
+    bad.write_text(load_preset().text.replace('currency = "USD"', 'currency = "EURO"', 1))
+    code, _, err = cli("program", "validate", str(bad))
+    assert code == 2
+    assert "bad.toml" in err and "program.currency" in err and "allowed" in err
+    good = tmp_path / "good.toml"
+    good.write_text(load_preset().text)
+    code, out, _ = cli("program", "validate", str(good))
+    assert code == 0 and "valid" in out
+    assert cli("db", "upgrade")[0] == 0
+    code, out, _ = cli("program", "load", str(good))
+    assert code == 0 and "version 1" in out
+    code, out, _ = cli("program", "show")
+    assert "bilateral" in out and "regional" in out and "mobility" in out
+
+
+def test_production_mode_refuses_default_secret_and_demo(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEXUS_MODE", "production")
+    code, _, err = cli("db", "upgrade")
+    assert code == 2 and "NEXUS_SECRET_KEY" in err
+    monkeypatch.setenv("NEXUS_SECRET_KEY", "s" * 48)
+    monkeypatch.setenv("NEXUS_PASSWORD_HASH_PROFILE", "standard")
+    assert cli("db", "upgrade")[0] == 0
+    code, _, err = cli("demo", "seed")
+    assert code == 5 and "not loaded in production" in err
