@@ -120,7 +120,7 @@ def run(
     settings = platform.settings
     db.upgrade(platform.engine)
     ensure_demo(platform, console=console)
-    table = Table(title="Demo accounts (synthetic; password for all: " + DEMO_PASSWORD + ")")
+    table = Table(title="Demo accounts (synthetic)", caption=f"password for each: {DEMO_PASSWORD}")
     for column in ("username", "role", "country"):
         table.add_column(column)
     with platform.session() as session:
