@@ -43,6 +43,22 @@ def test_wrong_password_gets_no_token(client: TestClient) -> None:
     assert_error_shape(response.json(), "unauthenticated")
 
 
+def test_repeated_wrong_passwords_are_slowed_down(client: TestClient) -> None:
+    for _ in range(5):
+        response = client.post(
+            "/api/v1/auth/token", json={"username": "officer", "password": "guess"}
+        )
+        assert response.status_code == 401
+    blocked = client.post(
+        "/api/v1/auth/token", json={"username": "officer", "password": "nexus-demo-2026"}
+    )
+    assert blocked.status_code == 429
+    assert_error_shape(blocked.json(), "rate_limited")
+    assert int(blocked.headers["retry-after"]) > 0
+    # Other accounts are not affected.
+    assert api_token(client, "admin")
+
+
 def test_me_lists_permissions_with_reasons(client: TestClient) -> None:
     me = client.get("/api/v1/me", headers=api_token(client, "partner-tha")).json()
     assert me["role"] == "funding_partner" and me["country"] == "THA"

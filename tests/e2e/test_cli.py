@@ -105,6 +105,8 @@ def test_accounts_tokens_and_errors(cli: Cli) -> None:
     assert "Trần Thu" in out and "VNM" in out
     code, out, _ = cli("accounts", "token", "thu", "--name", "report")
     assert code == 0 and "nxs_" in out
+    code, out, _ = cli("audit", "list", "--action", "token.")
+    assert "cli:" in out  # the operator minted it, not the account's owner
     code, _, err = cli("accounts", "token", "nobody")
     assert code == 4 and "user nobody not found" in err
 

@@ -8,6 +8,7 @@ from nexus_sti.core.errors import (
     NexusError,
     NotFound,
     PermissionDenied,
+    RateLimited,
     RuleViolation,
     Unauthenticated,
 )
@@ -17,6 +18,7 @@ EXAMPLES: dict[type[NexusError], NexusError] = {
     Unauthenticated: Unauthenticated(),
     PermissionDenied: PermissionDenied("load a program", "applicants may not"),
     Conflict: Conflict("username taken", field="username"),
+    RateLimited: RateLimited("too many failed logins", retry_after_s=300),
     InvalidInput: InvalidInput("email", "must be an e-mail address"),
     RuleViolation: RuleViolation("track.regional.industry", "needs an industry partner"),
     Infeasible: Infeasible("budget too small", hint="relax the country floors"),

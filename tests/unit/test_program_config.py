@@ -1,5 +1,6 @@
 """Program files: the NEXUS preset loads, and a bad file names the file, the field and the rule."""
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,6 +58,21 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         ("format_version = 1", "format_version = 2", "format_version", "format_version = 1"),
         ('name = "Excellence"', 'name = "Excellence', "(syntax)", "not valid TOML"),
+        ("format_version = 1", "format_version = 1.0", "format_version", "format_version = 1"),
+        (
+            'weight = "1"\nthreshold = "3"',
+            'weight = "1"\nthreshold = "3.3"',
+            "review_criteria[0]",
+            "not a score a reviewer can give",
+        ),
+        ('total_threshold = "12"', 'total_threshold = "99"', "(file)", "cannot be reached"),
+        ('"VNM", "TLS"]', '"VNM", "TLS", "VNM"]', "program.countries", "more than once: VNM"),
+        (
+            'weight = "1"',
+            'wieght = "1"',
+            "review_criteria[0].weight",
+            "review_criteria[0].wieght: unknown field",
+        ),
     ],
 )
 def test_bad_file_names_file_field_and_rule(
@@ -71,6 +87,25 @@ def test_bad_file_names_file_field_and_rule(
     assert error.field == field
     assert rule in error.rule
     assert str(path) in error.message
+
+
+def test_tracks_must_fit_the_program_countries(tmp_path: Path) -> None:
+    """A program without Japan cannot have tracks that require it, and a track cannot ask for
+    more member states than the program has."""
+    no_japan = PRESET_TEXT.replace('countries = ["JPN", ', "countries = [", 1)
+    with pytest.raises(ProgramFileError, match="pay for, countries outside program"):
+        load_program_file(write(tmp_path, no_japan))
+    without_tls = re.sub(
+        r'\[\[funders\]\]\ncode = "cofunder-tls".*?pays_for = \["TLS"\]\n',
+        "",
+        PRESET_TEXT,
+        flags=re.S,
+    )
+    without_tls = without_tls.replace(', "TLS"]', "]", 1)
+    assert load_program_file(write(tmp_path, without_tls)).config.program.countries[-1] == "VNM"
+    few = without_tls.replace("min_member_states = 2", "min_member_states = 11", 1)
+    with pytest.raises(ProgramFileError, match="needs 11 member states; the program has 10"):
+        load_program_file(write(tmp_path, few))
 
 
 def test_missing_file(tmp_path: Path) -> None:

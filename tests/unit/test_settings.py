@@ -26,8 +26,10 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEXUS_MODE", "production")
     monkeypatch.delenv("NEXUS_SECRET_KEY", raising=False)
-    with pytest.raises(InvalidInput, match="NEXUS_SECRET_KEY must be set"):
+    with pytest.raises(InvalidInput, match="NEXUS_SECRET_KEY must be set") as caught:
         load_settings()
+    assert caught.value.field == "NEXUS_SECRET_KEY"
+    assert "Value error" not in caught.value.message
     monkeypatch.setenv("NEXUS_SECRET_KEY", "x" * 40)
     assert load_settings().mode == "production"
 

@@ -18,7 +18,7 @@ from nexus_sti.accounts.schemas import (
 )
 from nexus_sti.accounts.tables import User
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep, get_platform
+from nexus_sti.platform.webdeps import ApiActor, SessionDep, authenticate_login, get_platform
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -26,9 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.post("/auth/token", response_model=TokenRead, status_code=201)
 def create_token(body: TokenCreate, session: SessionDep, request: Request) -> TokenRead:
     platform = get_platform(request)
-    user = service.authenticate(
-        session, hasher=platform.hasher, username=body.username, password=body.password
-    )
+    user = authenticate_login(request, session, body.username, body.password)
     issued = service.create_api_token(
         session,
         user=user,

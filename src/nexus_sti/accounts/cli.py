@@ -100,6 +100,7 @@ def token(
             name=name,
             ttl=timedelta(days=days or platform.settings.token_ttl_days),
             now=utcnow(),
+            actor=cli_actor(),
         )
         console.print(issued.token, soft_wrap=True, highlight=False)
         console.print(

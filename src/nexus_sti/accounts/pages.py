@@ -12,7 +12,14 @@ from nexus_sti.accounts import service
 from nexus_sti.accounts.model import Role
 from nexus_sti.core.errors import InvalidInput, NexusError, Unauthenticated
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
+from nexus_sti.platform.webdeps import (
+    PageUser,
+    SessionDep,
+    authenticate_login,
+    get_platform,
+    render,
+    require_csrf,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,9 +48,7 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = service.authenticate(
-            session, hasher=get_platform(request).hasher, username=username, password=password
-        )
+        user = authenticate_login(request, session, username, password)
     except Unauthenticated as exc:
         return render(
             request,

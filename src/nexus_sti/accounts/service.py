@@ -119,9 +119,23 @@ def create_user(
 def authenticate(session: Session, *, hasher: PasswordHasher, username: str, password: str) -> User:
     """The active user with these credentials, or Unauthenticated (same message either way)."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not verify_password(hasher, user.password_hash, password):
+    # Hash even for an unknown username, so the response time does not reveal which exist.
+    stored = user.password_hash if user is not None else _decoy_hash(hasher)
+    verified = verify_password(hasher, stored, password)
+    if user is None or not user.active or not verified:
         raise Unauthenticated("unknown username or wrong password")
     return user
+
+
+_DECOYS: dict[int, str] = {}
+
+
+def _decoy_hash(hasher: PasswordHasher) -> str:
+    """A hash with ``hasher``'s parameters that no password matches (made once per hasher)."""
+    key = id(hasher)
+    if key not in _DECOYS:
+        _DECOYS[key] = hash_password(hasher, new_token())
+    return _DECOYS[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +146,16 @@ class IssuedToken:
 
 
 def create_api_token(
-    session: Session, *, user: User, name: str, ttl: timedelta, now: datetime
+    session: Session,
+    *,
+    user: User,
+    name: str,
+    ttl: timedelta,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> IssuedToken:
-    """Mint a bearer token for ``user``; only its digest is stored."""
+    """Mint a bearer token for ``user`` (on their own behalf unless ``actor`` says who asked);
+    only its digest is stored."""
     if not name.strip() or len(name) > 100:
         raise InvalidInput("name", "1-100 characters naming what the token is for")
     token = new_token()
@@ -151,12 +172,12 @@ def create_api_token(
     record(
         session,
         action="token.created",
-        actor=actor_for(user),
+        actor=actor or actor_for(user),
         subject_type="api_token",
         subject_id=row.id,
-        inputs={"name": name, "ttl_s": ttl.total_seconds()},
+        inputs={"user": user.username, "name": name, "ttl_s": ttl.total_seconds()},
         now=now,
-        summary={"name": row.name, "prefix": row.prefix},
+        summary={"user": user.username, "name": row.name, "prefix": row.prefix},
     )
     session.commit()
     return IssuedToken(token=token, token_id=row.id, expires_at=row.expires_at)

@@ -7,6 +7,7 @@
     ├── PermissionDenied            the actor may not do this; carries the reason
     ├── Unauthenticated             no valid session or token
     ├── Conflict                    the request clashes with current state (duplicate, stale)
+    ├── RateLimited                 too many attempts; says when to try again
     ├── InvalidInput                a field's value breaks a rule; names field and rule
     ├── RuleViolation               a domain rule (eligibility, workflow) is broken; has a rule id
     └── Infeasible                  a solver cannot satisfy the constraints; says what to relax
@@ -70,6 +71,16 @@ class Conflict(NexusError):
     exit_code = 5
 
 
+class RateLimited(NexusError):
+    code = "rate_limited"
+    http_status = 429
+    exit_code = 5
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s
+
+
 class InvalidInput(NexusError):
     code = "invalid_input"
     http_status = 422
@@ -106,6 +117,7 @@ ERROR_TYPES: tuple[type[NexusError], ...] = (
     Unauthenticated,
     PermissionDenied,
     Conflict,
+    RateLimited,
     InvalidInput,
     RuleViolation,
     Infeasible,

@@ -18,19 +18,19 @@ from rich.progress import Progress
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, Role
+from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.security import hash_password
 from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
-from nexus_sti.core.errors import Conflict
+from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.programs.loader import load_preset, load_program_file
+from nexus_sti.programs.loader import load_preset, load_program_file, parse_program
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
@@ -38,6 +38,7 @@ from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
 DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
 COAUTHORSHIP_YEARS = range(2019, 2024)
+DEMO_TRACKS = ("bilateral", "regional")
 
 Progress_ = Callable[[str, int, int], None]
 
@@ -110,6 +111,18 @@ def seed_demo(
     progress: Progress_ = _no_progress,
 ) -> DemoDataset:
     """Generate the data set for ``seed`` and store it, with one audit entry, in one commit."""
+    decision = check(actor, "demo.seed")
+    if not decision:
+        raise PermissionDenied("load the demo data set", decision.reason)
+    config = parse_program(program.config_text, source=program.source_name).config
+    missing = [t for t in DEMO_TRACKS if t not in {track.code for track in config.tracks}]
+    if missing:
+        raise RuleViolation(
+            "demo.tracks",
+            f"the demo data set is shaped for programs with tracks {', '.join(DEMO_TRACKS)}; "
+            f"program {program.code!r} has no {', '.join(missing)}: load the NEXUS preset or "
+            "leave NEXUS_PROGRAM_FILE empty for the demo",
+        )
     if has_demo_data(session):
         if not replace:
             raise Conflict("demo data is already loaded; pass replace to load it again")
@@ -278,6 +291,8 @@ def _add_demo_accounts(
 def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) -> None:
     """Load the program and seed the demo data set unless both are already there."""
     settings = platform.settings
+    if settings.mode == "production":
+        raise Conflict("demo data is synthetic and is not loaded in production mode")
     actor = Actor.system("demo")
     with platform.session() as session:
         loaded = (
@@ -286,8 +301,6 @@ def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) 
         load_program(session, actor=actor, loaded=loaded, now=utcnow())
         if has_demo_data(session) and not replace:
             return
-        if settings.mode == "production":
-            raise Conflict("demo data is synthetic and is not loaded in production mode")
         program = current_program(session, code=loaded.config.program.code).row
         params = demo_params(load_snapshot(), n_proposals=settings.demo_proposals)
         with Progress(console=console, transient=True) as bar:

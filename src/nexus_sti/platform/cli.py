@@ -118,6 +118,8 @@ def run(
 
     platform = platform_from_env()
     settings = platform.settings
+    if settings.mode == "production":
+        raise Conflict("`nexus run` is for development; in production use `nexus serve`")
     db.upgrade(platform.engine)
     ensure_demo(platform, console=console)
     table = Table(title="Demo accounts (synthetic)", caption=f"password for each: {DEMO_PASSWORD}")

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from nexus_sti.core.errors import NexusError
+from nexus_sti.core.errors import NexusError, RateLimited
 
 
 def _wants_json(request: Request) -> bool:
@@ -50,9 +50,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, LoginRequired):
             target = exc.details.get("next", "/")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
         if _wants_json(request):
-            return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status)
-        return _page(request, exc.http_status, exc.code, exc.message, exc.details)
+            body = error_body(exc.code, exc.message, exc.details)
+            return JSONResponse(body, exc.http_status, headers=headers)
+        response = _page(request, exc.http_status, exc.code, exc.message, exc.details)
+        response.headers.update(headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -98,6 +98,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        name = f"NEXUS_{field.upper()}" if first["loc"] else "NEXUS settings"
-        raise InvalidInput(name, first["msg"], f"{name}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if first["loc"]:
+            name = "NEXUS_" + ".".join(str(p) for p in first["loc"]).upper()
+        else:  # a rule across fields names its variable first
+            name = message.split(" ", 1)[0] if message.startswith("NEXUS_") else "NEXUS settings"
+        raise InvalidInput(name, message, f"{name}: {message}") from None

@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import nexus_sti
 from nexus_sti.accounts import api as accounts_api
 from nexus_sti.accounts import pages as accounts_pages
+from nexus_sti.accounts.throttle import LoginThrottle
 from nexus_sti.areas import pages as areas_pages
 from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
@@ -37,6 +38,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    app.state.login_throttle = LoginThrottle()
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))

@@ -7,6 +7,7 @@ cookie, and every page form that changes state carries a CSRF token bound to tha
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +18,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
 from nexus_sti.accounts.model import Actor
-from nexus_sti.accounts.service import actor_for, user_for_token
+from nexus_sti.accounts.service import actor_for, authenticate, user_for_token
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.throttle import LoginThrottle
 from nexus_sti.areas.registry import areas_for
 from nexus_sti.core.countries import country
 from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
@@ -74,6 +76,22 @@ def page_user(request: Request, session: SessionDep) -> User:
 
 
 PageUser = Annotated[User, Depends(page_user)]
+
+
+def authenticate_login(request: Request, session: Session, username: str, password: str) -> User:
+    """Check a username and password, refusing further tries after repeated failures."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    now = time.monotonic()
+    throttle.check(username, now)
+    try:
+        user = authenticate(
+            session, hasher=get_platform(request).hasher, username=username, password=password
+        )
+    except Unauthenticated:
+        throttle.failed(username, now)
+        raise
+    throttle.succeeded(username)
+    return user
 
 
 def csrf_token(request: Request) -> str:

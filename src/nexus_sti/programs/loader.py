@@ -46,26 +46,35 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "(file)"
 
 
+def _rule(kind: str, message: str) -> str:
+    if kind == "extra_forbidden":
+        return "unknown field (check its spelling against docs/program-config.md)"
+    if kind == "missing":
+        return "required field is missing"
+    return message.removeprefix("Value error, ")
+
+
 def parse_program(text: str, *, source: str) -> LoadedProgram:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProgramFileError(source, "(syntax)", f"not valid TOML: {exc}") from None
     version = raw.get("format_version")
-    if version != 1:
+    if type(version) is not int or version != 1:
         raise ProgramFileError(
             source, "format_version", f"this platform reads format_version = 1, found {version!r}"
         )
     try:
         config = ProgramConfig.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (check its spelling against docs/program-config.md)"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        raise ProgramFileError(source, _field_path(tuple(err["loc"])), msg) from None
+        problems = [
+            (_field_path(tuple(e["loc"])), _rule(e["type"], str(e["msg"]))) for e in exc.errors()
+        ]
+        field, rule = problems[0]
+        if len(problems) > 1:
+            # A misspelt field shows up as both "missing" and "unknown": list every problem.
+            rule += "; also " + "; ".join(f"{f}: {r}" for f, r in problems[1:6])
+        raise ProgramFileError(source, field, rule) from None
     return LoadedProgram(config=config, source=source, text=text)
 
 

@@ -109,8 +109,14 @@ class ReviewCriterion(_Frozen):
     def _scale(self) -> Self:
         if self.scale_max <= self.scale_min:
             raise ValueError("scale_max must be greater than scale_min")
-        if self.threshold is not None and not self.scale_min <= self.threshold <= self.scale_max:
-            raise ValueError("threshold must lie on the scale")
+        if self.threshold is not None:
+            if not self.scale_min <= self.threshold <= self.scale_max:
+                raise ValueError("threshold must lie on the scale")
+            if (self.threshold - self.scale_min) % self.step != 0:
+                raise ValueError(
+                    f"threshold {self.threshold} is not a score a reviewer can give "
+                    f"(scale {self.scale_min}-{self.scale_max} in steps of {self.step})"
+                )
         return self
 
 
@@ -138,6 +144,14 @@ class ProgramInfo(_Frozen):
 
     _check_currency = field_validator("currency")(lambda cls, v: _currency(v))
     _check_countries = field_validator("countries")(lambda cls, v: _countries(v))
+
+    @field_validator("countries", "priority_areas")
+    @classmethod
+    def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"listed more than once: {', '.join(repeated)}")
+        return values
 
     @field_validator("priority_areas")
     @classmethod
@@ -180,9 +194,35 @@ class ProgramConfig(_Frozen):
                 raise ValueError(f"{label} codes must be unique, got {codes}")
         if sum(1 for f in self.funders if f.role == "implementing_agency") != 1:
             raise ValueError("exactly one funder must have role = 'implementing_agency'")
-        outside = [f.code for f in self.funders if f.country not in self.program.countries]
+        countries = set(self.program.countries)
+        outside = [
+            f.code
+            for f in self.funders
+            if f.country not in countries or not set(f.pays_for) <= countries
+        ]
         if outside:
-            raise ValueError(f"funders {outside} are from countries outside program.countries")
+            raise ValueError(
+                f"funders {outside} are from, or pay for, countries outside program.countries"
+            )
+        members = sum(1 for c in self.program.countries if c in ASEAN_MEMBERS)
+        for t in self.tracks:
+            if t.requires_japan and "JPN" not in countries:
+                raise ValueError(
+                    f"track {t.code!r} requires Japan, but JPN is not a program country"
+                )
+            if t.min_member_states > members:
+                raise ValueError(
+                    f"track {t.code!r} needs {t.min_member_states} member states; "
+                    f"the program has {members}"
+                )
+        if self.program.total_threshold is not None:
+            low = sum((c.scale_min for c in self.review_criteria), Decimal(0))
+            high = sum((c.scale_max for c in self.review_criteria), Decimal(0))
+            if not low <= self.program.total_threshold <= high:
+                raise ValueError(
+                    f"program.total_threshold {self.program.total_threshold} cannot be reached: "
+                    f"total scores run from {low} to {high}"
+                )
         share = sum((t.budget_share for t in self.tracks), Decimal(0))
         if share != 1:
             raise ValueError(f"tracks' budget_share must add up to 1, got {share}")

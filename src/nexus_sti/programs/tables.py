@@ -12,7 +12,7 @@ from nexus_sti.platform.db import Base, UTCDateTime
 
 class ProgramVersion(Base):
     __tablename__ = "program_versions"
-    __table_args__ = (UniqueConstraint("code", "version", name="code_version"),)
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_program_versions_code_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), index=True)

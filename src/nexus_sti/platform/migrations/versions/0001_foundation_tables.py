@@ -49,7 +49,7 @@ def upgrade() -> None:
         sa.Column("config_digest", sa.String(length=64), nullable=False),
         sa.Column("loaded_at", nexus_sti.platform.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_program_versions")),
-        sa.UniqueConstraint("code", "version", name="code_version"),
+        sa.UniqueConstraint("code", "version", name="uq_program_versions_code_version"),
     )
     with op.batch_alter_table("program_versions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_program_versions_code"), ["code"], unique=False)
@@ -283,6 +283,10 @@ def _create_append_only_triggers() -> None:
             "CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries "
             "FOR EACH ROW EXECUTE FUNCTION nexus_audit_append_only()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries "
+            "FOR EACH STATEMENT EXECUTE FUNCTION nexus_audit_append_only()"
+        )
     else:
         for event in ("UPDATE", "DELETE"):
             op.execute(
@@ -293,6 +297,7 @@ def _create_append_only_triggers() -> None:
 
 def _drop_append_only_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER audit_entries_no_truncate ON audit_entries")
         op.execute("DROP TRIGGER audit_entries_append_only ON audit_entries")
         op.execute("DROP FUNCTION nexus_audit_append_only()")
     else:
