@@ -18,6 +18,8 @@ EXPECTED: dict[str, set[Role]] = {
     "statistics.read": {Role.ADMIN, Role.OFFICER, Role.ANALYST, Role.FUNDING_PARTNER},
     "reviews.read_assigned": {Role.REVIEWER},
     "people.read": set(Role),
+    "needs.read": {Role.ADMIN, Role.OFFICER, Role.ANALYST, Role.FUNDING_PARTNER},
+    "targets.save": {Role.ADMIN, Role.OFFICER},
 }
 
 

@@ -101,6 +101,12 @@ PERMISSIONS: dict[str, Permission] = {
             "reviews.read_assigned", frozenset({Role.REVIEWER}), "see one's review assignments"
         ),
         Permission("people.read", _ALL, "search researcher and organisation profiles"),
+        Permission(
+            "needs.read",
+            _STAFF | {Role.ANALYST, Role.FUNDING_PARTNER},
+            "see the needs assessment and country targets",
+        ),
+        Permission("targets.save", _STAFF, "save country targets as the program's decision"),
     )
 }
 

@@ -57,6 +57,7 @@ def import_all_tables() -> MetaData:
     from nexus_sti.audit import tables as _audit  # noqa: F401
     from nexus_sti.calls import tables as _calls  # noqa: F401
     from nexus_sti.mobility import tables as _mobility  # noqa: F401
+    from nexus_sti.needs import tables as _needs  # noqa: F401
     from nexus_sti.people import tables as _people  # noqa: F401
     from nexus_sti.programs import tables as _programs  # noqa: F401
 

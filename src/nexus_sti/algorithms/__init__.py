@@ -1,0 +1,1 @@
+"""Pure solvers and metrics, one module per problem."""
