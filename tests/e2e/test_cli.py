@@ -130,6 +130,30 @@ def test_program_validate_names_file_and_field(cli: Cli, tmp_path: Path) -> None
     assert "bilateral" in out and "regional" in out and "mobility" in out
 
 
+def test_needs_index_and_targets(cli: Cli) -> None:
+    import json
+
+    code, out, err = cli("needs", "index", "--format", "json", "--draws", "200")
+    assert code == 0, err
+    body = json.loads(out)
+    assert len(body["countries"]) == 12
+    assert body["draws"] == 200
+    code, out, _ = cli("needs", "index", "--format", "csv", "--draws", "200")
+    assert out.splitlines()[0].startswith("iso3,country,capacity")
+    assert cli("db", "upgrade")[0] == 0
+    assert cli("program", "load")[0] == 0
+    code, out, err = cli("needs", "targets", "--track", "bilateral", "--slots", "22", "--save")
+    assert code == 0, err
+    assert "saved bilateral targets as version 1" in err
+    code, out, _ = cli("needs", "targets", "--track", "bilateral", "--format", "json")
+    assert sum(r["slots"] for r in json.loads(out)["countries"]) == 26  # from the budget
+    code, out, _ = cli("needs", "decisions")
+    assert "bilateral" in out
+    code, _, err = cli("needs", "targets", "--track", "bilateral", "--a", "0.9")
+    assert code == 2
+    assert "a + b + c must be 1" in err
+
+
 def test_production_mode_refuses_default_secret_and_demo(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

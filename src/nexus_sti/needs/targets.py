@@ -185,8 +185,15 @@ def compute_targets(
         previous=previous if params.max_change is not None else None,
         max_change=params.max_change if previous is not None else None,
     )
+    binding = sorted(k for k, v in shares.bound.items() if v != "free")
     lines.append(
-        f"floors {params.floor:.1%} and caps {params.cap:.1%}, settled in {shares.rounds} round(s)"
+        f"floor {params.floor:.1%} and cap {params.cap:.1%}: "
+        + (
+            f"{', '.join(binding)} held at a bound, the rest redistributed in proportion "
+            f"({shares.rounds} round(s))"
+            if binding
+            else "no country reaches either"
+        )
     )
     if params.max_change is not None and previous is None:
         lines.append("no previous targets saved for this track: the change limit does not apply")

@@ -15,6 +15,7 @@ from nexus_sti.accounts.cli import app as accounts_app
 from nexus_sti.audit.cli import app as audit_app
 from nexus_sti.core.errors import Conflict, NexusError
 from nexus_sti.demo.cli import app as demo_app
+from nexus_sti.needs.cli import app as needs_app
 from nexus_sti.platform import db
 from nexus_sti.platform.clictx import close_platforms, console, err_console, platform_from_env
 from nexus_sti.programs.cli import app as program_app
@@ -32,6 +33,7 @@ app.add_typer(program_app, name="program")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
+app.add_typer(needs_app, name="needs")
 
 
 @db_app.command("upgrade")

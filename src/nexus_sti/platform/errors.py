@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -68,6 +69,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse(error_body("invalid_input", message, details), 422)
         return _page(request, 422, "invalid_input", message, details)
+
+    @app.exception_handler(ValidationError)
+    async def _model_error(request: Request, exc: ValidationError) -> Response:
+        # A pydantic model built inside a dependency or service from user input.
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or "request"
+        rule = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        details = {"field": field, "rule": rule, "errors": exc.error_count()}
+        if _wants_json(request):
+            return JSONResponse(error_body("invalid_input", f"{field}: {rule}", details), 422)
+        return _page(request, 422, "invalid_input", f"{field}: {rule}", details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -17,6 +17,7 @@ from nexus_sti.audit import pages as audit_pages
 from nexus_sti.calls import api as calls_api
 from nexus_sti.calls import pages as calls_pages
 from nexus_sti.calls.tables import Proposal
+from nexus_sti.needs import api as needs_api
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
@@ -59,6 +60,7 @@ def create_app(platform: Platform) -> FastAPI:
         programs_api.router,
         audit_api.router,
         calls_api.router,
+        needs_api.router,
         accounts_pages.router,
         areas_pages.router,
         programs_pages.router,

@@ -1,0 +1,132 @@
+"""JSON API for the needs index, country profiles, targets and saved decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from nexus_sti.core.countries import ISO3_CODES
+from nexus_sti.core.errors import NotFound
+from nexus_sti.needs import service
+from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
+from nexus_sti.needs.targets import TargetParams
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import ApiActor, SessionDep
+
+router = APIRouter(prefix="/api/v1/needs", tags=["needs"])
+
+Format = Literal["json", "csv"]
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        "\ufeff" + text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/index")
+def read_index(
+    actor: ApiActor,
+    format: Format = "json",
+    draws: int | None = Query(None, ge=100, le=200_000),
+    seed: int | None = None,
+) -> Any:
+    """Every country's capacity, need, rank and 5-95 % rank interval, with each indicator's
+    value, year, source, normalised score and imputation rule (schema nexus-needs-index/1)."""
+    assessment = service.current_assessment(actor=actor, draws=draws, seed=seed)
+    if format == "csv":
+        return _csv(assessment_csv(assessment), "needs-index.csv")
+    return assessment_json(assessment)
+
+
+@router.get("/countries/{iso3}")
+def read_country(iso3: str, actor: ApiActor) -> dict[str, Any]:
+    """One country's profile: the index row plus its indicators' yearly series."""
+    code = iso3.upper()
+    if code not in ISO3_CODES:
+        raise NotFound("country", iso3)
+    body = assessment_json(service.current_assessment(actor=actor))
+    row: dict[str, Any] = next(c for c in body["countries"] if c["iso3"] == code)
+    codes = [i["code"] for i in row["indicators"]]
+    series = service.country_series(code, codes)
+    row["series"] = {k: {str(y): v for y, v in s.items()} for k, s in series.items()}
+    return row
+
+
+def target_params(
+    track: str,
+    preset: Literal["formula", "widening", "balkans"] = "formula",
+    a: float = 0.3,
+    b: float = 0.5,
+    c: float = 0.2,
+    floor: float = 0.03,
+    cap: float = 0.25,
+    slots: int | None = None,
+    method: Literal["huntington_hill", "webster", "largest_remainder"] = "huntington_hill",
+    minimum: int = 1,
+    scale_indicator: str = "IP.JRN.ARTC.SC",
+    max_change: float | None = None,
+) -> TargetParams:
+    return TargetParams(
+        track=track, preset=preset, a=a, b=b, c=c, floor=floor, cap=cap, slots=slots,
+        method=method, minimum=minimum, scale_indicator=scale_indicator, max_change=max_change,
+    )  # fmt: skip
+
+
+@router.get("/targets")
+def read_targets(
+    actor: ApiActor,
+    session: SessionDep,
+    params: Annotated[TargetParams, Depends(target_params)],
+    format: Format = "json",
+) -> Any:
+    """Shares and slots for a track under the given parameters (nothing is saved)."""
+    body = targets_json(service.targets_for(session, actor=actor, params=params))
+    if format == "csv":
+        return _csv(targets_csv(body), f"targets-{params.track}.csv")
+    return body
+
+
+class TargetDecisionCreate(BaseModel):
+    parameters: TargetParams
+    note: str = Field("", max_length=500)
+
+
+@router.post("/decisions", status_code=201)
+def create_decision(
+    body: TargetDecisionCreate, actor: ApiActor, session: SessionDep
+) -> dict[str, Any]:
+    """Save targets as the track's next decision version (officers and administrators)."""
+    decision = service.save_targets(
+        session, actor=actor, params=body.parameters, note=body.note, now=utcnow()
+    )
+    return service.decision_summary(decision)
+
+
+@router.get("/decisions")
+def read_decisions(
+    actor: ApiActor, session: SessionDep, track: str | None = None
+) -> list[dict[str, Any]]:
+    return [
+        service.decision_summary(d)
+        for d in service.list_target_decisions(session, actor=actor, track=track)
+    ]
+
+
+@router.get("/decisions/{decision_id}")
+def read_decision(
+    decision_id: int, actor: ApiActor, session: SessionDep, format: Format = "json"
+) -> Any:
+    decision = service.get_target_decision(session, actor=actor, decision_id=decision_id)
+    summary = service.decision_summary(decision)
+    if format == "csv":
+        return _csv(
+            targets_csv({"countries": summary["result"]["countries"]}),
+            f"targets-{decision.track}-v{decision.version}.csv",
+        )
+    return summary
