@@ -8,7 +8,10 @@ PURE = [
     SRC / "core",
     SRC / "algorithms",
     SRC / "reference" / "snapshot.py",
-    *(SRC / "needs" / f"{m}.py" for m in ("model", "indicators", "assessment", "targets", "export")),
+    *(
+        SRC / "needs" / f"{m}.py"
+        for m in ("model", "indicators", "assessment", "targets", "export")
+    ),
     *(
         SRC / "demo" / f"{m}.py"
         for m in ("generator", "names", "institutions", "texts", "params", "records")

@@ -33,7 +33,7 @@ AREAS: tuple[Area, ...] = (
         "Needs & targets",
         "Each member state's STI capacity and need, and the country targets derived from them.",
         _STAFF | {Role.ANALYST, Role.FUNDING_PARTNER},
-        built=False,
+        built=True,
         planned="needs index with uncertainty, need-based country targets (issue 3)",
     ),
     Area(

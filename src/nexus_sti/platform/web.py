@@ -18,6 +18,7 @@ from nexus_sti.calls import api as calls_api
 from nexus_sti.calls import pages as calls_pages
 from nexus_sti.calls.tables import Proposal
 from nexus_sti.needs import api as needs_api
+from nexus_sti.needs import pages as needs_pages
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
@@ -66,6 +67,7 @@ def create_app(platform: Platform) -> FastAPI:
         programs_pages.router,
         audit_pages.router,
         calls_pages.router,
+        needs_pages.router,
     ):
         app.include_router(router)
 
