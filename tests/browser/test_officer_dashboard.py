@@ -8,6 +8,7 @@ when it is missing, in CI (``NEXUS_REQUIRE_ALL_BACKENDS=1``) it fails.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -102,3 +103,31 @@ def test_officer_logs_in_and_sees_the_dashboard(server_url: str) -> None:
         finally:
             browser.close()
     assert (ARTIFACTS / "officer-dashboard.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_designer_changes_the_rule_and_saves_targets(server_url: str) -> None:
+    """The targets page recomputes as soon as a parameter changes, and saving records a version."""
+    from playwright.sync_api import expect, sync_playwright
+
+    executable = chromium_path()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{server_url}/login?next=/needs/targets")
+            page.get_by_label("Username").fill("officer")
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("heading", name="Country targets")).to_be_visible()
+            expect(page.get_by_role("columnheader", name="Widening")).to_have_count(0)
+            page.get_by_label("Rule").select_option("widening")  # no button press: it recomputes
+            expect(page).to_have_url(re.compile(r"preset=widening"))
+            expect(page.get_by_role("columnheader", name="Widening")).to_be_visible()
+            page.get_by_label("Note (why these parameters)").fill("widening rule, cycle 1")
+            page.get_by_role("button", name="Save as version 1").click()
+            expect(page.get_by_text("Saved as version 1")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "targets-designer.png"), full_page=True)
+        finally:
+            browser.close()
