@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
+from nexus_sti.needs.model import load_index_config
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.web import create_app
+from tests.conftest import Backend, make_settings, seed_small_demo
 from tests.e2e.conftest import api_token
 
 
@@ -110,3 +117,33 @@ def test_targets_bad_input_and_permissions(client: TestClient) -> None:
     )
     assert refused.status_code == 403
     assert client.get("/api/v1/needs/decisions", headers=officer).json() == []
+
+
+def test_a_program_office_can_use_its_own_index_configuration(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """NEXUS_NEEDS_INDEX_FILE swaps the indicator set: here R&D spending weighs three times more
+    and the connectivity dimension is dropped."""
+    text = load_index_config().text
+    text = text.replace("investment = 1.0", "investment = 3.0").replace("connectivity = 1.0\n", "")
+    text = re.sub(
+        r'\[\[indicators\]\]\ncode = "(OA\.INTL\.COAUTH\.WORKS|JPN\.COPUB\.SHARE)".*?(?=\n\[\[)',
+        "",
+        text,
+        flags=re.S,
+    )
+    own = tmp_path / "our-index.toml"
+    own.write_text(text)
+    settings = make_settings(
+        tmp_path, backend.fresh("demo", prepare=seed_small_demo), needs_index_file=own
+    )
+    started = Platform.start(settings)
+    try:
+        with TestClient(create_app(started)) as c:
+            body = c.get("/api/v1/needs/index", headers=api_token(c, "officer")).json()
+    finally:
+        started.close()
+    assert body["dimensions"] == [
+        "investment", "people", "knowledge", "technology", "absorptive",
+    ]  # fmt: skip
+    assert body["index_config_sha256"] != load_index_config().digest

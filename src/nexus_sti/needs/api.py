@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -14,11 +15,15 @@ from nexus_sti.needs import service
 from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import ApiActor, SessionDep, get_platform
 
 router = APIRouter(prefix="/api/v1/needs", tags=["needs"])
 
 Format = Literal["json", "csv"]
+
+
+def _index_file(request: Request) -> Path | None:
+    return get_platform(request).settings.needs_index_file
 
 
 def _csv(text: str, filename: str) -> Response:
@@ -32,25 +37,28 @@ def _csv(text: str, filename: str) -> Response:
 @router.get("/index")
 def read_index(
     actor: ApiActor,
+    request: Request,
     format: Format = "json",
     draws: int | None = Query(None, ge=100, le=200_000),
     seed: int | None = None,
 ) -> Any:
     """Every country's capacity, need, rank and 5-95 % rank interval, with each indicator's
     value, year, source, normalised score and imputation rule (schema nexus-needs-index/1)."""
-    assessment = service.current_assessment(actor=actor, draws=draws, seed=seed)
+    assessment = service.current_assessment(
+        actor=actor, draws=draws, seed=seed, index_file=_index_file(request)
+    )
     if format == "csv":
         return _csv(assessment_csv(assessment), "needs-index.csv")
     return assessment_json(assessment)
 
 
 @router.get("/countries/{iso3}")
-def read_country(iso3: str, actor: ApiActor) -> dict[str, Any]:
+def read_country(iso3: str, actor: ApiActor, request: Request) -> dict[str, Any]:
     """One country's profile: the index row plus its indicators' yearly series."""
     code = iso3.upper()
     if code not in ISO3_CODES:
         raise NotFound("country", iso3)
-    body = assessment_json(service.current_assessment(actor=actor))
+    body = assessment_json(service.current_assessment(actor=actor, index_file=_index_file(request)))
     row: dict[str, Any] = next(c for c in body["countries"] if c["iso3"] == code)
     codes = [i["code"] for i in row["indicators"]]
     series = service.country_series(code, codes)
@@ -81,12 +89,15 @@ def target_params(
 @router.get("/targets")
 def read_targets(
     actor: ApiActor,
+    request: Request,
     session: SessionDep,
     params: Annotated[TargetParams, Depends(target_params)],
     format: Format = "json",
 ) -> Any:
     """Shares and slots for a track under the given parameters (nothing is saved)."""
-    body = targets_json(service.targets_for(session, actor=actor, params=params))
+    body = targets_json(
+        service.targets_for(session, actor=actor, params=params, index_file=_index_file(request))
+    )
     if format == "csv":
         return _csv(targets_csv(body), f"targets-{params.track}.csv")
     return body
@@ -99,11 +110,16 @@ class TargetDecisionCreate(BaseModel):
 
 @router.post("/decisions", status_code=201)
 def create_decision(
-    body: TargetDecisionCreate, actor: ApiActor, session: SessionDep
+    body: TargetDecisionCreate, actor: ApiActor, session: SessionDep, request: Request
 ) -> dict[str, Any]:
     """Save targets as the track's next decision version (officers and administrators)."""
     decision = service.save_targets(
-        session, actor=actor, params=body.parameters, note=body.note, now=utcnow()
+        session,
+        actor=actor,
+        params=body.parameters,
+        note=body.note,
+        now=utcnow(),
+        index_file=_index_file(request),
     )
     return service.decision_summary(decision)
 

@@ -17,6 +17,7 @@ from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv,
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.clictx import cli_actor, console, err_console, platform_from_env
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.settings import load_settings
 
 app = typer.Typer(help="Needs assessment and need-based country targets.", no_args_is_help=True)
 
@@ -45,7 +46,10 @@ def index(
     with Progress(console=err_console, transient=True) as bar:
         bar.add_task("computing the index and its Monte Carlo", total=None)
         assessment = service.current_assessment(
-            actor=cli_actor(), index_file=config, draws=draws, seed=seed
+            actor=cli_actor(),
+            index_file=config or load_settings().needs_index_file,
+            draws=draws,
+            seed=seed,
         )
     if format is Format.json:
         _emit(json.dumps(assessment_json(assessment), ensure_ascii=False, indent=2))
@@ -109,11 +113,19 @@ def targets(
         raise InvalidInput(field, str(first["msg"]).removeprefix("Value error, ")) from None
     platform = platform_from_env()
     with platform.session() as session:
-        result = service.targets_for(session, actor=cli_actor(), params=params)
+        index_file = platform.settings.needs_index_file
+        result = service.targets_for(
+            session, actor=cli_actor(), params=params, index_file=index_file
+        )
         body = targets_json(result)
         if save:
             decision = service.save_targets(
-                session, actor=cli_actor(), params=params, note=note, now=utcnow()
+                session,
+                actor=cli_actor(),
+                params=params,
+                note=note,
+                now=utcnow(),
+                index_file=index_file,
             )
             err_console.print(
                 f"saved {track} targets as version {decision.version} (id {decision.id})"

@@ -7,6 +7,7 @@ that carries the same fields, a note and the CSRF token.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -40,11 +41,16 @@ from nexus_sti.needs.targets import (
     member_states,
 )
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 
 router = APIRouter(include_in_schema=False)
+
+
+def _index_file(request: Request) -> Path | None:
+    return get_platform(request).settings.needs_index_file
+
 
 PARAM_FIELDS: tuple[str, ...] = tuple(TargetParams.model_fields)
 METHOD_LABELS = {
@@ -68,7 +74,7 @@ def _labels(assessment: NeedsAssessment) -> dict[str, str]:
 
 @router.get("/needs")
 def needs_overview(request: Request, user: PageUser) -> Response:
-    assessment = current_assessment(actor=actor_for(user))
+    assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
     sensitivity = sorted(assessment.sensitivity, key=lambda e: e.mean_rank_shift, reverse=True)
     return render(
         request,
@@ -88,7 +94,7 @@ def needs_overview(request: Request, user: PageUser) -> Response:
 
 @router.get("/needs/countries/{iso3}")
 def country_profile(iso3: str, request: Request, user: PageUser) -> Response:
-    assessment = current_assessment(actor=actor_for(user))
+    assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
     try:
         row = assessment.country(iso3.upper())
     except KeyError:
@@ -160,7 +166,12 @@ def _targets_view(
     result = None
     if error is None:
         try:
-            result = targets_for(session, actor=actor, params=TargetParams.model_validate(raw))
+            result = targets_for(
+                session,
+                actor=actor,
+                params=TargetParams.model_validate(raw),
+                index_file=_index_file(request),
+            )
         except ValidationError as exc:
             error = _validation_message(exc)
         except InvalidInput as exc:
@@ -229,7 +240,14 @@ def save_targets_page(
     note = form.get("note", "")
     try:
         params = TargetParams.model_validate(raw)
-        decision = save_targets(session, actor=actor, params=params, note=note, now=utcnow())
+        decision = save_targets(
+            session,
+            actor=actor,
+            params=params,
+            note=note,
+            now=utcnow(),
+            index_file=_index_file(request),
+        )
     except ValidationError as exc:
         return _targets_view(request, user, session, raw, note=note, error=_validation_message(exc))
     except InvalidInput as exc:

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         description="Program configuration (TOML) loaded by `nexus run`; empty means the "
         "built-in NEXUS preset.",
     )
+    needs_index_file: Path | None = Field(
+        None,
+        description="Needs-index configuration (TOML); empty means the built-in default "
+        "(docs/needs.md).",
+    )
     password_hash_profile: Literal["standard", "fast"] = Field(
         "standard",
         description="argon2 cost: standard (RFC 9106 low-memory profile) or fast (tests only).",
