@@ -22,7 +22,15 @@ from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.security import hash_password
 from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import (
+    Attachment,
+    BudgetLine,
+    Call,
+    EligibilityOverride,
+    Proposal,
+    ProposalMember,
+    ProposalVersion,
+)
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
@@ -39,6 +47,10 @@ DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
 COAUTHORSHIP_YEARS = range(2019, 2024)
 DEMO_TRACKS = ("bilateral", "regional")
+DEMO_TRACK_NAMES = {
+    "bilateral": "bilateral fundamental research",
+    "regional": "regional applied research",
+}
 
 Progress_ = Callable[[str, int, int], None]
 
@@ -91,9 +103,9 @@ def remove_demo_data(session: Session) -> None:
     they are unlinked here and linked to the new data set's researchers by the next seeding."""
     session.execute(update(User).where(User.synthetic.is_(True)).values(researcher_id=None))
     synthetic_proposals = select(Proposal.id).where(Proposal.synthetic.is_(True))
-    session.execute(
-        delete(ProposalMember).where(ProposalMember.proposal_id.in_(synthetic_proposals))
-    )
+    children = (BudgetLine, ProposalVersion, Attachment, EligibilityOverride, ProposalMember)
+    for child in children:
+        session.execute(delete(child).where(child.proposal_id.in_(synthetic_proposals)))
     for table in (Proposal, Call, HostOffer, MobilityApplicant, Researcher, Organisation):
         session.execute(delete(table).where(table.synthetic.is_(True)))
 
@@ -166,27 +178,19 @@ def seed_demo(
     session.flush()
     for demo_researcher, stored in zip(dataset.researchers, researchers, strict=True):
         res_ids[demo_researcher.key] = stored.id
-    progress("call and proposals", 2, total)
-    opens = datetime(now.year, 1, 15, tzinfo=UTC)
-    call = Call(
-        program_version_id=program.id,
-        reference=f"DEMO-{program.code.upper()}-{now.year}-01",
-        title=f"{program.name.split(':')[0]} demo call {now.year} (synthetic)",
-        status="closed",
-        opens_at=opens,
-        closes_at=opens + timedelta(days=90),
-        synthetic=True,
-    )
-    session.add(call)
-    session.flush()
+    progress("calls and proposals", 2, total)
+    calls = _demo_calls(session, program, config.program.priority_areas, now)
     proposals = []
     for p in dataset.proposals:
+        call = calls[p.track]
         proposals.append(
             Proposal(
                 call_id=call.id,
                 reference=f"{call.reference}-{p.key:04d}",
                 track=p.track,
                 area=p.area,
+                secondary_areas=[],
+                keywords=[],
                 title=p.title,
                 abstract=p.abstract,
                 lead_researcher_id=res_ids[p.lead_key],
@@ -194,6 +198,9 @@ def seed_demo(
                 currency="JPY",
                 duration_months=p.duration_months,
                 status="submitted",
+                stage="full",
+                version=1,
+                content_digest="",
                 submitted_at=call.closes_at - timedelta(days=1),
                 synthetic=True,
             )
@@ -201,13 +208,21 @@ def seed_demo(
     session.add_all(proposals)
     session.flush()
     progress("consortium members", 3, total)
+    people = {r.key: r for r in dataset.researchers}
+    orgs = {o.key: o for o in dataset.organisations}
     session.add_all(
         ProposalMember(
             proposal_id=row.id,
             researcher_id=res_ids[m.researcher_key],
             organisation_id=org_ids[m.organisation_key],
+            name=people[m.researcher_key].name.latin,
+            email=people[m.researcher_key].email,
+            orcid=people[m.researcher_key].orcid,
+            organisation_name=orgs[m.organisation_key].name,
             country=m.country,
-            role=m.role,
+            sector=SECTOR_OF_KIND[orgs[m.organisation_key].kind],
+            role=STORED_ROLE[m.role],
+            confirmation="confirmed",
         )
         for p, row in zip(dataset.proposals, proposals, strict=True)
         for m in p.members
@@ -243,8 +258,8 @@ def seed_demo(
         session,
         action="demo.seeded",
         actor=actor,
-        subject_type="call",
-        subject_id=call.reference,
+        subject_type="program_version",
+        subject_id=program.id,
         inputs={"seed": seed, "params": asdict(params), "program": program.config_digest},
         now=now,
         summary={
@@ -257,6 +272,50 @@ def seed_demo(
     session.commit()
     progress("done", total, total)
     return dataset
+
+
+# The generator's consortium roles, as stored: the Japanese lead, a member state's lead, partners.
+STORED_ROLE = {
+    "lead": "lead_jp",
+    "co_lead": "lead_ams",
+    "partner": "partner",
+    "industry": "partner",
+}
+SECTOR_OF_KIND = {"university": "university", "institute": "institute", "company": "industry"}
+
+
+def _demo_calls(
+    session: Session, program: ProgramVersion, areas: tuple[str, ...], now: datetime
+) -> dict[str, Call]:
+    """A closed call per research track holding the generated proposals, and an open one per
+    track for the next cycle, so applicants can try the whole journey."""
+    short = program.name.split(":")[0]
+    closed_opens = datetime(now.year, 1, 15, tzinfo=UTC)
+    calls: dict[str, Call] = {}
+    for track, label in DEMO_TRACK_NAMES.items():
+        for status, opens, closes, year in (
+            ("closed", closed_opens, closed_opens + timedelta(days=90), now.year),
+            ("open", now - timedelta(days=7), now + timedelta(days=60), now.year + 1),
+        ):
+            call = Call(
+                program_version_id=program.id,
+                reference=f"DEMO-{program.code.upper()}-{year}-{track[:3].upper()}",
+                title=f"{short} {label} call {year} (synthetic)",
+                status=status,
+                track=track,
+                areas=list(areas),
+                description=f"Demo {label} call of the synthetic data set.",
+                budget_currency="JPY",
+                two_stage=False,
+                opens_at=opens,
+                closes_at=closes,
+                synthetic=True,
+            )
+            session.add(call)
+            if status == "closed":
+                calls[track] = call
+    session.flush()
+    return calls
 
 
 def _add_demo_accounts(
@@ -286,6 +345,16 @@ def _add_demo_accounts(
         user.password_hash = password_hash
         user.active = True
         user.researcher_id = res_ids[linked.key] if linked else None
+    session.flush()
+    applicant = existing.get("applicant") or session.scalar(
+        select(User).where(User.username == "applicant")
+    )
+    if applicant is not None and applicant.synthetic:
+        session.execute(
+            update(Proposal)
+            .where(Proposal.lead_researcher_id == applicant.researcher_id)
+            .values(owner_id=applicant.id)
+        )
 
 
 def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) -> None:
