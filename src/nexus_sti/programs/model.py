@@ -77,6 +77,9 @@ class Track(_Frozen):
     min_industry_partners: int = Field(0, ge=0)
     budget_currency: str = "JPY"
     max_budget_per_project: Decimal = Field(gt=0)
+    max_budget_per_year: Decimal | None = Field(
+        None, gt=0, description="Most the implementing agency pays one project in one year."
+    )
     min_duration_months: int = Field(1, ge=1, le=120)
     max_duration_months: int = Field(36, ge=1, le=120)
     max_indirect_cost_share: Decimal = Field(Decimal("0.30"), ge=0, le=1)
@@ -90,6 +93,11 @@ class Track(_Frozen):
     def _ranges(self) -> Self:
         if self.max_member_states is not None and self.max_member_states < self.min_member_states:
             raise ValueError("max_member_states must be at least min_member_states")
+        if (
+            self.max_budget_per_year is not None
+            and self.max_budget_per_year > self.max_budget_per_project
+        ):
+            raise ValueError("max_budget_per_year must not exceed max_budget_per_project")
         if self.max_duration_months < self.min_duration_months:
             raise ValueError("max_duration_months must be at least min_duration_months")
         return self

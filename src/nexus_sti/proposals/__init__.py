@@ -1,0 +1,1 @@
+"""Proposals: drafts, consortia, budgets, attachments, submission, eligibility and screening."""

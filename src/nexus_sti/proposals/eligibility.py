@@ -1,0 +1,347 @@
+"""Eligibility rules as data, and the one function that checks a proposal against them.
+
+Each rule has a stable id, a description the call page shows, and a check that returns a
+:class:`Verdict`: pass or fail, with a message saying what to change. The rules a call applies
+come from its track's configuration (``programs/model.py``) and the call itself, so another
+program gets other rules by configuration, not code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from nexus_sti.core.countries import country
+from nexus_sti.core.money import CurrencyError, Money, RateTable
+from nexus_sti.programs.model import Funder, Track
+from nexus_sti.proposals.model import ProposalContent
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    rule_id: str
+    passed: bool
+    message: str
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class CallRules:
+    """Everything the checks need to know about the call, as plain values."""
+
+    call_reference: str
+    track: Track
+    call_areas: tuple[str, ...]
+    funders: Mapping[str, Funder]
+    implementing_agency: str
+    rates: RateTable
+    rate_date: date
+    member_states: tuple[str, ...]
+    required_attachments: tuple[str, ...] = ("project_description",)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts from outside the proposal: attachments uploaded and other proposals' leads."""
+
+    attachments: Collection[str] = ()
+    leads_elsewhere: Mapping[str, str] = field(default_factory=dict)  # person key -> reference
+    unconfirmed: Collection[int] = ()  # member indexes still to confirm
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    description: str
+    check: Callable[[ProposalContent, CallRules, Context], Verdict]
+
+
+def _ok(rule_id: str, message: str) -> Verdict:
+    return Verdict(rule_id, True, message)
+
+
+def _fail(rule_id: str, message: str, field_: str) -> Verdict:
+    return Verdict(rule_id, False, message, field_)
+
+
+def _japan_lead(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.japan_lead"
+    leads = [m for m in p.members if m.role == "lead_jp"]
+    if len(leads) != 1:
+        return _fail(
+            rid,
+            f"name exactly one lead investigator on the Japanese side (found {len(leads)})",
+            "members",
+        )
+    if leads[0].country != "JPN":
+        return _fail(
+            rid, f"the Japanese-side lead, {leads[0].name}, must be based in Japan", "members"
+        )
+    return _ok(rid, f"Japanese-side lead: {leads[0].name}")
+
+
+def _member_states(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.member_states"
+    states = sorted({m.country for m in p.members if m.role == "lead_ams"})
+    outside = [s for s in states if s not in r.member_states]
+    if outside:
+        return _fail(
+            rid,
+            f"member-state leads must be based in a member state, not {', '.join(outside)}",
+            "members",
+        )
+    low, high = r.track.min_member_states, r.track.max_member_states
+    wanted = (
+        f"exactly {low}"
+        if low == high
+        else (f"at least {low}" if high is None else f"{low} to {high}")
+    )
+    if len(states) < low or (high is not None and len(states) > high):
+        names = ", ".join(country(s).name for s in states) or "none"
+        return _fail(
+            rid,
+            f"{r.track.name} needs lead investigators from {wanted} member state(s); "
+            f"this consortium has {len(states)} ({names})",
+            "members",
+        )
+    return _ok(rid, f"{len(states)} member state(s): {', '.join(states)}")
+
+
+def _industry(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.industry"
+    n = sum(1 for m in p.members if m.sector == "industry")
+    need = r.track.min_industry_partners
+    if n < need:
+        return _fail(
+            rid,
+            f"{r.track.name} needs at least {need} industry partner(s); "
+            "add a member with sector 'industry'",
+            "members",
+        )
+    return _ok(rid, f"{n} industry partner(s)")
+
+
+def _confirmed(p: ProposalContent, _r: CallRules, c: Context) -> Verdict:
+    rid = "consortium.confirmed"
+    waiting = [p.members[i].name for i in c.unconfirmed if i < len(p.members)]
+    if waiting:
+        return _fail(
+            rid, f"waiting for {', '.join(waiting)} to confirm their participation", "members"
+        )
+    return _ok(rid, "every member has confirmed")
+
+
+def _duration(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "duration.range"
+    low, high = r.track.min_duration_months, r.track.max_duration_months
+    if not low <= p.duration_months <= high:
+        return _fail(
+            rid,
+            f"duration must be {low} to {high} months, not {p.duration_months}",
+            "duration_months",
+        )
+    return _ok(rid, f"{p.duration_months} months")
+
+
+def _areas(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "areas.in_call"
+    outside = [a for a in (p.area, *p.secondary_areas) if a not in r.call_areas]
+    if outside:
+        return _fail(
+            rid, f"this call covers {', '.join(r.call_areas)}; not {', '.join(outside)}", "area"
+        )
+    return _ok(rid, "areas within the call")
+
+
+def _funders_pay_own(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "budget.funder_pays_own"
+    for i, line in enumerate(p.budget):
+        funder = r.funders.get(line.funder)
+        if funder is None:
+            known = ", ".join(r.funders)
+            return _fail(
+                rid,
+                f"budget[{i}]: unknown funder {line.funder!r}; funders: {known}",
+                f"budget[{i}].funder",
+            )
+        member = p.members[line.member]
+        if member.country not in funder.pays_for:
+            return _fail(
+                rid,
+                f"budget[{i}]: {funder.name} pays only for teams in "
+                f"{', '.join(funder.pays_for)}; {member.name} is in {member.country}",
+                f"budget[{i}].funder",
+            )
+        expected = country(funder.country).currency
+        if line.currency != expected:
+            return _fail(
+                rid,
+                f"budget[{i}]: {funder.name} budgets in {expected}, not {line.currency}",
+                f"budget[{i}].currency",
+            )
+    return _ok(rid, "each funder pays only its own country's teams, in its own currency")
+
+
+def _agency_total(p: ProposalContent, r: CallRules) -> tuple[Money, dict[int, Money]] | str:
+    currency = r.track.budget_currency
+    total = Money.zero(currency)
+    by_year: dict[int, Money] = {}
+    for line in p.budget:
+        if line.funder != r.implementing_agency:
+            continue
+        try:
+            amount = r.rates.convert(Money(line.amount, line.currency), currency, r.rate_date)
+        except CurrencyError as exc:
+            return str(exc)
+        total = total + amount
+        by_year[line.year] = by_year.get(line.year, Money.zero(currency)) + amount
+    return total, by_year
+
+
+def _budget_caps(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "budget.caps"
+    result = _agency_total(p, r)
+    if isinstance(result, str):
+        return _fail(rid, result, "budget")
+    total, by_year = result
+    cap = Money(r.track.max_budget_per_project, r.track.budget_currency)
+    if total.amount > cap.amount:
+        return _fail(
+            rid,
+            f"the implementing agency's share is {total}; the most per project is {cap}",
+            "budget",
+        )
+    if r.track.max_budget_per_year is not None:
+        year_cap = Money(r.track.max_budget_per_year, r.track.budget_currency)
+        for year, amount in sorted(by_year.items()):
+            if amount.amount > year_cap.amount:
+                return _fail(
+                    rid,
+                    f"{year}: {amount} from the implementing agency; "
+                    f"the most per year is {year_cap}",
+                    "budget",
+                )
+    if total.amount <= Decimal(0):
+        return _fail(rid, "add the budget the implementing agency is asked for", "budget")
+    return _ok(rid, f"implementing agency's share {total} within {cap}")
+
+
+def _budget_years(p: ProposalContent, _r: CallRules, _c: Context) -> Verdict:
+    rid = "budget.years"
+    years = sorted({line.year for line in p.budget})
+    allowed = -(-p.duration_months // 12)
+    if years and (years[-1] - years[0] + 1) > allowed:
+        return _fail(
+            rid,
+            f"budget spans {years[0]}-{years[-1]}, longer than the "
+            f"{p.duration_months}-month project ({allowed} year(s))",
+            "budget",
+        )
+    return _ok(rid, "budget years within the project's duration")
+
+
+def _one_lead(p: ProposalContent, r: CallRules, c: Context) -> Verdict:
+    rid = "leads.one_per_call"
+    for m in p.members:
+        if m.role == "partner":
+            continue
+        for key in filter(None, (m.orcid, m.email.lower())):
+            if key in c.leads_elsewhere:
+                return _fail(
+                    rid,
+                    f"{m.name} already leads {c.leads_elsewhere[key]} in call "
+                    f"{r.call_reference}; one person leads at most one proposal per call",
+                    "members",
+                )
+    return _ok(rid, "no lead investigator leads another proposal in this call")
+
+
+def _attachments(_p: ProposalContent, r: CallRules, c: Context) -> Verdict:
+    rid = "attachments.required"
+    missing = [k for k in r.required_attachments if k not in c.attachments]
+    if missing:
+        return _fail(
+            rid,
+            "upload the required PDF attachment(s): "
+            + ", ".join(k.replace("_", " ") for k in missing),
+            "attachments",
+        )
+    return _ok(rid, "required attachments present")
+
+
+def rules_for(track: Track) -> tuple[Rule, ...]:
+    """The rules a call of ``track`` applies, in the order applicants should fix them."""
+    rules = []
+    if track.requires_japan:
+        rules.append(
+            Rule("consortium.japan_lead", "one lead investigator based in Japan", _japan_lead)
+        )
+    if track.min_member_states or track.max_member_states is not None:
+        rules.append(
+            Rule(
+                "consortium.member_states",
+                "lead investigators from the required number of member states",
+                _member_states,
+            )
+        )
+    if track.min_industry_partners:
+        rules.append(
+            Rule(
+                "consortium.industry",
+                f"at least {track.min_industry_partners} industry partner(s)",
+                _industry,
+            )
+        )
+    rules += [
+        Rule("consortium.confirmed", "every invited member has confirmed", _confirmed),
+        Rule(
+            "duration.range",
+            f"{track.min_duration_months}-{track.max_duration_months} months",
+            _duration,
+        ),
+        Rule("areas.in_call", "priority areas within the call", _areas),
+        Rule(
+            "budget.funder_pays_own",
+            "each funder pays only its own country's teams",
+            _funders_pay_own,
+        ),
+        Rule("budget.caps", "within the per-project and per-year caps", _budget_caps),
+        Rule("budget.years", "budget years within the duration", _budget_years),
+        Rule("leads.one_per_call", "one person leads at most one proposal per call", _one_lead),
+        Rule("attachments.required", "required attachments present", _attachments),
+    ]
+    return tuple(rules)
+
+
+def check_eligibility(
+    content: ProposalContent, rules: CallRules, context: Context = Context()
+) -> tuple[Verdict, ...]:
+    """Every rule's verdict for this proposal (all of them, so applicants see everything to fix)."""
+    return tuple(rule.check(content, rules, context) for rule in rules_for(rules.track))
+
+
+def apply_overrides(
+    verdicts: tuple[Verdict, ...], overrides: Mapping[str, tuple[bool, str]]
+) -> tuple[Verdict, ...]:
+    """An officer's written override replaces a rule's verdict; the message keeps both."""
+    out = []
+    for v in verdicts:
+        if v.rule_id in overrides:
+            passed, why = overrides[v.rule_id]
+            out.append(
+                Verdict(
+                    v.rule_id,
+                    passed,
+                    f"overridden by an officer: {why} (was: {v.message})",
+                    v.field,
+                )
+            )
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def is_eligible(verdicts: tuple[Verdict, ...]) -> bool:
+    return all(v.passed for v in verdicts)

@@ -1,0 +1,205 @@
+"""Eligibility rules: each names what to change, on NEXUS's tracks."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from nexus_sti.programs.loader import load_preset
+from nexus_sti.proposals.eligibility import (
+    CallRules,
+    Context,
+    apply_overrides,
+    check_eligibility,
+    is_eligible,
+)
+from nexus_sti.proposals.model import ProposalContent, parse_content
+
+CONFIG = load_preset().config
+MEMBER_STATES = tuple(c for c in CONFIG.program.countries if c != "JPN")
+
+
+def rules(track: str) -> CallRules:
+    return CallRules(
+        call_reference="NEXUS-2027-BIL",
+        track=CONFIG.track(track),
+        call_areas=("climate", "energy", "ai"),
+        funders={f.code: f for f in CONFIG.funders},
+        implementing_agency="jst",
+        rates=CONFIG.rate_table(),
+        rate_date=date(2027, 1, 1),
+        member_states=MEMBER_STATES,
+    )
+
+
+def member(name: str, country: str, role: str, sector: str = "university") -> dict[str, Any]:
+    return {
+        "name": name,
+        "email": f"{name.split()[0].lower()}@example.org",
+        "country": country,
+        "organisation_name": f"{country} University",
+        "sector": sector,
+        "role": role,
+    }
+
+
+def bilateral(**changes: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "title": "Flood forecasting for the Mekong delta",
+        "abstract": "Joint work on hydrological models.",
+        "area": "climate",
+        "duration_months": 36,
+        "members": [member("Sato Ken", "JPN", "lead_jp"), member("Nguyen Lan", "VNM", "lead_ams")],
+        "budget": [
+            {"member": 0, "year": 2027, "funder": "jst", "amount": "12000000", "currency": "JPY"},
+            {"member": 0, "year": 2028, "funder": "jst", "amount": "12000000", "currency": "JPY"},
+            {"member": 1, "year": 2027, "funder": "cofunder-vnm", "amount": "900000000",
+             "currency": "VND"},
+        ],
+    }  # fmt: skip
+    return raw | changes
+
+
+def failing(content: ProposalContent, track: str = "bilateral", **ctx: Any) -> dict[str, str]:
+    context = Context(attachments=ctx.pop("attachments", ("project_description",)), **ctx)
+    return {
+        v.rule_id: v.message
+        for v in check_eligibility(content, rules(track), context)
+        if not v.passed
+    }
+
+
+def test_a_good_bilateral_proposal_passes_every_rule() -> None:
+    verdicts = check_eligibility(
+        parse_content(bilateral()),
+        rules("bilateral"),
+        Context(attachments=("project_description",)),
+    )
+    assert is_eligible(verdicts)
+    assert {v.rule_id for v in verdicts} >= {"consortium.japan_lead", "consortium.member_states",
+                                             "budget.caps", "attachments.required"}  # fmt: skip
+
+
+def test_bilateral_means_exactly_one_member_state() -> None:
+    raw = bilateral()
+    raw["members"] = [*raw["members"], member("Somchai Jaidee", "THA", "lead_ams")]
+    assert (
+        "exactly 1 member state(s); this consortium has 2 (Thailand, Viet Nam)"
+        in failing(parse_content(raw))["consortium.member_states"]
+    )
+
+
+def test_regional_needs_two_member_states_and_industry() -> None:
+    problems = failing(parse_content(bilateral(duration_months=48)), "regional")
+    assert "at least 2 member state(s)" in problems["consortium.member_states"]
+    assert "at least 1 industry partner" in problems["consortium.industry"]
+    raw = bilateral(duration_months=48)
+    raw["members"] = [*raw["members"], member("Somchai Jaidee", "THA", "lead_ams"),
+                      member("Tanaka Corp", "JPN", "partner", sector="industry")]  # fmt: skip
+    raw["budget"] = raw["budget"][:2]
+    assert failing(parse_content(raw), "regional") == {}
+
+
+def test_budget_rules_name_what_to_change() -> None:
+    raw = bilateral()
+    raw["budget"][2] = {"member": 1, "year": 2027, "funder": "cofunder-tha", "amount": "1000",
+                        "currency": "THB"}  # fmt: skip
+    assert (
+        "pays only for teams in THA; Nguyen Lan is in VNM"
+        in failing(parse_content(raw))["budget.funder_pays_own"]
+    )
+    raw = bilateral()
+    raw["budget"][0]["amount"] = "16000000"
+    assert (
+        "2027: 16,000,000 JPY from the implementing agency; the most per year is 15,000,000 JPY"
+        in failing(parse_content(raw))["budget.caps"]
+    )
+    raw = bilateral()
+    raw["budget"][0]["currency"] = "USD"
+    raw["budget"][0]["amount"] = "100000"  # 15,000,000 JPY at the planning rate: still in range
+    assert "jst" not in failing(parse_content(raw)).get("budget.funder_pays_own", "")
+    assert "budgets in JPY, not USD" in failing(parse_content(raw))["budget.funder_pays_own"]
+
+
+def test_duration_areas_attachments_and_leads() -> None:
+    problems = failing(parse_content(bilateral(duration_months=60, area="quantum")), attachments=())
+    assert problems["duration.range"] == "duration must be 24 to 36 months, not 60"
+    assert "not quantum" in problems["areas.in_call"]
+    assert "project description" in problems["attachments.required"]
+    elsewhere = failing(
+        parse_content(bilateral()), leads_elsewhere={"sato@example.org": "NEXUS-2027-BIL-0007"}
+    )
+    assert "Sato Ken already leads NEXUS-2027-BIL-0007" in elsewhere["leads.one_per_call"]
+    waiting = failing(parse_content(bilateral()), unconfirmed=(1,))
+    assert (
+        waiting["consortium.confirmed"] == "waiting for Nguyen Lan to confirm their participation"
+    )
+
+
+def test_overrides_replace_a_verdict_and_keep_the_reason() -> None:
+    verdicts = check_eligibility(parse_content(bilateral(duration_months=40)), rules("bilateral"),
+                                 Context(attachments=("project_description",)))  # fmt: skip
+    assert not is_eligible(verdicts)
+    fixed = apply_overrides(verdicts, {"duration.range": (True, "agreed 4-month extension")})
+    assert is_eligible(fixed)
+    assert "agreed 4-month extension (was: duration must be 24 to 36 months" in next(
+        v.message for v in fixed if v.rule_id == "duration.range"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"members": [member("佐藤 健", "XXX", "lead_jp")]}, "members[0].country"),
+        (
+            {
+                "budget": [
+                    {"member": 0, "year": 2027, "funder": "jst", "amount": "-5", "currency": "JPY"}
+                ]
+            },
+            "budget[0].amount",
+        ),
+        (
+            {
+                "budget": [
+                    {"member": 0, "year": 2027, "funder": "jst", "amount": "5", "currency": "YEN"}
+                ]
+            },
+            "budget[0].currency",
+        ),
+        (
+            {
+                "members": [
+                    member("สมชาย ใจดี", "THA", "lead_ams") | {"orcid": "0000-0002-1825-0098"}
+                ]
+            },
+            "members[0].orcid",
+        ),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_bad_content_names_the_field(change: dict[str, Any], field: str) -> None:
+    from nexus_sti.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as caught:
+        parse_content(bilateral(**change))
+    assert caught.value.field == field
+
+
+def test_names_in_every_script_are_accepted() -> None:
+    raw = bilateral()
+    raw["members"] = [
+        member("佐藤 健", "JPN", "lead_jp"),
+        member("ສົມພອນ ແກ້ວມະນີ", "LAO", "lead_ams"),
+        member("សុខ ដារ៉ា", "KHM", "partner"),
+        member("အောင်ကျော်", "MMR", "partner"),
+        member("Nguyễn Thị Lan", "VNM", "partner"),
+    ]
+    for i, m in enumerate(raw["members"]):
+        m["email"] = f"person{i}@example.org"
+    raw["members"][0]["orcid"] = "0000-0002-1825-0097"
+    content = parse_content(raw)
+    assert content.members[1].name == "ສົມພອນ ແກ້ວມະນີ"
+    assert content.members[0].orcid == "0000-0002-1825-0097"
