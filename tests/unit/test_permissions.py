@@ -20,6 +20,9 @@ EXPECTED: dict[str, set[Role]] = {
     "people.read": set(Role),
     "needs.read": {Role.ADMIN, Role.OFFICER, Role.ANALYST, Role.FUNDING_PARTNER},
     "targets.save": {Role.ADMIN, Role.OFFICER},
+    "calls.manage": {Role.ADMIN, Role.OFFICER},
+    "proposals.create": {Role.APPLICANT},
+    "proposals.screen": {Role.ADMIN, Role.OFFICER},
 }
 
 

@@ -107,6 +107,11 @@ PERMISSIONS: dict[str, Permission] = {
             "see the needs assessment and country targets",
         ),
         Permission("targets.save", _STAFF, "save country targets as the program's decision"),
+        Permission("calls.manage", _STAFF, "create calls and move them through their lifecycle"),
+        Permission("proposals.create", frozenset({Role.APPLICANT}), "create and submit proposals"),
+        Permission(
+            "proposals.screen", _STAFF, "screen proposals' eligibility and override a verdict"
+        ),
     )
 }
 

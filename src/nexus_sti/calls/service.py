@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, distinct, func, select
@@ -10,9 +12,12 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.tables import User
+from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
-from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.calls.workflow import CALL, step
+from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Researcher
+from nexus_sti.programs.service import current_program
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +155,119 @@ def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
         by_area=by_area,
         by_country=by_country,
     )
+
+
+# --- calls -------------------------------------------------------------------------------
+
+
+def _require(actor: Actor, action: str, what: str) -> None:
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)
+
+
+def get_call(session: Session, *, actor: Actor, reference: str) -> Call:
+    """A call by reference; drafts are visible to staff only."""
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None or (call.status == "draft" and not check(actor, "calls.manage")):
+        raise NotFound("call", reference)
+    return call
+
+
+def list_calls(session: Session, *, actor: Actor) -> list[Call]:
+    query = select(Call).order_by(Call.closes_at.desc(), Call.reference)
+    if not check(actor, "calls.manage"):
+        query = query.where(Call.status != "draft")
+    return list(session.scalars(query))
+
+
+def create_call(
+    session: Session,
+    *,
+    actor: Actor,
+    track: str,
+    title: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    now: datetime,
+    areas: tuple[str, ...] | None = None,
+    description: str = "",
+    budget: Decimal | None = None,
+    two_stage: bool = False,
+    concept_closes_at: datetime | None = None,
+) -> Call:
+    """A draft call of the current program's ``track``; officers open it when it is ready."""
+    _require(actor, "calls.manage", "create calls")
+    program = current_program(session)
+    try:
+        config_track = program.config.track(track)
+    except KeyError as exc:
+        raise InvalidInput("track", str(exc.args[0])) from None
+    if not title.strip():
+        raise InvalidInput("title", "must not be empty")
+    if closes_at <= opens_at:
+        raise InvalidInput("closes_at", "must be after opens_at")
+    chosen = tuple(areas) if areas else program.config.program.priority_areas
+    outside = [a for a in chosen if a not in program.config.program.priority_areas]
+    if outside:
+        raise InvalidInput("areas", f"not priority areas of the program: {', '.join(outside)}")
+    if two_stage and (concept_closes_at is None or not opens_at < concept_closes_at < closes_at):
+        raise InvalidInput(
+            "concept_closes_at", "a two-stage call needs a concept deadline between its dates"
+        )
+    if budget is not None and budget <= 0:
+        raise InvalidInput("budget", "must be positive")
+    count = session.scalar(select(func.count()).select_from(Call).where(Call.track == track)) or 0
+    reference = f"{program.row.code.upper()}-{opens_at.year}-{track[:3].upper()}-{count + 1:02d}"
+    call = Call(
+        program_version_id=program.row.id,
+        reference=reference,
+        title=title.strip(),
+        status="draft",
+        track=track,
+        areas=list(chosen),
+        description=description,
+        budget=budget,
+        budget_currency=config_track.budget_currency,
+        two_stage=two_stage,
+        concept_closes_at=concept_closes_at if two_stage else None,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        synthetic=False,
+    )
+    session.add(call)
+    session.flush()
+    record(
+        session,
+        action="call.created",
+        actor=actor,
+        subject_type="call",
+        subject_id=reference,
+        inputs={"track": track, "opens_at": opens_at, "closes_at": closes_at, "areas": chosen},
+        now=now,
+        summary={"title": call.title, "track": track},
+    )
+    session.commit()
+    return call
+
+
+def transition_call(
+    session: Session, *, actor: Actor, reference: str, action: str, now: datetime
+) -> Call:
+    """Move a call through its lifecycle (``calls/workflow.py``)."""
+    _require(actor, "calls.manage", "change a call's status")
+    call = get_call(session, actor=actor, reference=reference)
+    before = call.status
+    call.status = step(CALL, call.status, action, actor.role)
+    record(
+        session,
+        action=f"call.{action}",
+        actor=actor,
+        subject_type="call",
+        subject_id=reference,
+        inputs={"from": before, "to": call.status},
+        now=now,
+        summary={"from": before, "to": call.status},
+    )
+    session.commit()
+    return call

@@ -1,0 +1,153 @@
+"""Screening: the officer's list of every proposal in a call with all its eligibility verdicts,
+overrides with a written justification, and the resulting eligible / ineligible statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, check
+from nexus_sti.audit.service import record
+from nexus_sti.calls.tables import Call, EligibilityOverride, Proposal
+from nexus_sti.calls.workflow import PROPOSAL, step
+from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
+from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
+from nexus_sti.proposals.service import current_verdicts
+
+SCREENED = ("submitted", "eligible", "ineligible")
+
+
+def _require(actor: Actor) -> None:
+    decision = check(actor, "proposals.screen")
+    if not decision:
+        raise PermissionDenied("screen proposals", decision.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningRow:
+    reference: str
+    title: str
+    status: str
+    verdicts: tuple[Verdict, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return is_eligible(self.verdicts)
+
+
+def _overrides(session: Session, proposal_id: int) -> dict[str, tuple[bool, str]]:
+    rows = session.scalars(
+        select(EligibilityOverride)
+        .where(EligibilityOverride.proposal_id == proposal_id)
+        .order_by(EligibilityOverride.id)
+    )
+    return {o.rule_id: (o.passed, o.justification) for o in rows}  # the latest wins
+
+
+def _call(session: Session, reference: str) -> Call:
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None:
+        raise NotFound("call", reference)
+    return call
+
+
+def screening_list(session: Session, *, actor: Actor, call_reference: str) -> list[ScreeningRow]:
+    """Every submitted proposal of the call with each rule's verdict, overrides applied."""
+    _require(actor)
+    call = _call(session, call_reference)
+    proposals = session.scalars(
+        select(Proposal)
+        .where(Proposal.call_id == call.id, Proposal.status.in_(SCREENED))
+        .order_by(Proposal.reference)
+    )
+    return [
+        ScreeningRow(
+            p.reference,
+            p.title,
+            p.status,
+            apply_overrides(current_verdicts(session, p), _overrides(session, p.id)),
+        )
+        for p in proposals
+    ]
+
+
+def override_verdict(
+    session: Session,
+    *,
+    actor: Actor,
+    reference: str,
+    rule_id: str,
+    passed: bool,
+    justification: str,
+    now: datetime,
+) -> EligibilityOverride:
+    """Set one rule's verdict by hand. The written justification is required and audited."""
+    _require(actor)
+    proposal = session.scalar(select(Proposal).where(Proposal.reference == reference))
+    if proposal is None:
+        raise NotFound("proposal", reference)
+    if len(justification.strip()) < 10:
+        raise InvalidInput("justification", "explain the override in at least 10 characters")
+    known = {v.rule_id for v in current_verdicts(session, proposal)}
+    if rule_id not in known:
+        raise InvalidInput("rule_id", f"not a rule of this call; rules: {', '.join(sorted(known))}")
+    override = EligibilityOverride(
+        proposal_id=proposal.id,
+        rule_id=rule_id,
+        passed=passed,
+        justification=justification.strip(),
+        decided_by=actor.user_id,
+        decided_by_label=actor.username,
+        decided_at=now,
+    )
+    session.add(override)
+    session.flush()
+    record(
+        session,
+        action="eligibility.overridden",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs={"rule_id": rule_id, "passed": passed, "justification": justification.strip()},
+        now=now,
+        summary={"rule": rule_id, "passed": passed},
+    )
+    session.commit()
+    return override
+
+
+def apply_screening(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    now: datetime,
+    references: list[str] | None = None,
+) -> dict[str, int]:
+    """Set eligible / ineligible from the verdicts (all proposals, or the chosen ones)."""
+    counts = {"eligible": 0, "ineligible": 0}
+    for row in screening_list(session, actor=actor, call_reference=call_reference):
+        if references is not None and row.reference not in references:
+            continue
+        proposal = session.scalar(select(Proposal).where(Proposal.reference == row.reference))
+        assert proposal is not None
+        action = "pass_screening" if row.eligible else "fail_screening"
+        target = "eligible" if row.eligible else "ineligible"
+        if proposal.status != target:
+            proposal.status = step(PROPOSAL, proposal.status, action, actor.role)
+        counts[target] += 1
+    record(
+        session,
+        action="call.screened",
+        actor=actor,
+        subject_type="call",
+        subject_id=call_reference,
+        inputs={"references": references},
+        now=now,
+        summary=counts,
+    )
+    session.commit()
+    return counts

@@ -1,0 +1,493 @@
+"""Proposal use cases: drafts, edits with every version kept, consortium invitations,
+eligibility checks, idempotent submission with a receipt, withdrawal.
+
+Access: an applicant reaches only the proposals they own; any other reference, guessed or not,
+is "not found", so existence does not leak. Staff read everything; funding partners read the
+proposals involving their country.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.tables import User
+from nexus_sti.audit.service import record
+from nexus_sti.calls.deadlines import accepting
+from nexus_sti.calls.tables import (
+    Attachment,
+    BudgetLine,
+    Call,
+    Proposal,
+    ProposalMember,
+    ProposalVersion,
+)
+from nexus_sti.calls.workflow import PROPOSAL, step
+from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.money import Money
+from nexus_sti.programs.loader import parse_program
+from nexus_sti.programs.tables import ProgramVersion
+from nexus_sti.proposals.eligibility import CallRules, Context, Verdict, check_eligibility
+from nexus_sti.proposals.model import BudgetContent, MemberContent, ProposalContent
+
+
+def content_digest(content: ProposalContent) -> str:
+    canonical = json.dumps(content.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _require(actor: Actor, action: str, what: str) -> None:
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)
+
+
+def _by_reference(session: Session, reference: str) -> Proposal | None:
+    return session.scalar(select(Proposal).where(Proposal.reference == reference))
+
+
+def readable_proposal(session: Session, *, actor: Actor, reference: str) -> Proposal:
+    """The proposal if ``actor`` may read it; otherwise NotFound, whether it exists or not."""
+    proposal = _by_reference(session, reference)
+    if proposal is None:
+        raise NotFound("proposal", reference)
+    if check(actor, "proposals.read_all"):
+        return proposal
+    if actor.role is Role.APPLICANT and proposal.owner_id == actor.user_id:
+        return proposal
+    if (
+        actor.role is Role.FUNDING_PARTNER
+        and actor.country
+        and session.scalar(
+            select(ProposalMember.id).where(
+                ProposalMember.proposal_id == proposal.id, ProposalMember.country == actor.country
+            )
+        )
+    ):
+        return proposal
+    raise NotFound("proposal", reference)
+
+
+def _owned(session: Session, actor: Actor, reference: str) -> Proposal:
+    _require(actor, "proposals.create", "change proposals")
+    proposal = _by_reference(session, reference)
+    if proposal is None or proposal.owner_id != actor.user_id:
+        raise NotFound("proposal", reference)
+    return proposal
+
+
+def content_of(session: Session, proposal: Proposal) -> ProposalContent:
+    """The proposal's current content, rebuilt from its rows."""
+    members = list(
+        session.scalars(
+            select(ProposalMember)
+            .where(ProposalMember.proposal_id == proposal.id)
+            .order_by(ProposalMember.id)
+        )
+    )
+    index = {m.id: i for i, m in enumerate(members)}
+    lines = session.scalars(
+        select(BudgetLine).where(BudgetLine.proposal_id == proposal.id).order_by(BudgetLine.id)
+    )
+    return ProposalContent(
+        title=proposal.title,
+        abstract=proposal.abstract,
+        keywords=tuple(proposal.keywords),
+        area=proposal.area,
+        secondary_areas=tuple(proposal.secondary_areas),
+        duration_months=proposal.duration_months,
+        members=tuple(
+            MemberContent(
+                name=m.name,
+                email=m.email or f"member{m.id}@unknown.invalid",
+                country=m.country,
+                organisation_name=m.organisation_name or "(not given)",
+                sector=m.sector,
+                role=m.role,
+                orcid=m.orcid,
+                ror_id=m.ror_id,
+            )
+            for m in members
+        ),
+        budget=tuple(
+            BudgetContent(
+                member=index[b.member_id],
+                year=b.year,
+                funder=b.funder,
+                amount=b.amount,
+                currency=b.currency,
+            )
+            for b in lines
+        ),
+    )
+
+
+def call_rules(session: Session, call: Call) -> CallRules:
+    program = session.get(ProgramVersion, call.program_version_id)
+    assert program is not None
+    config = parse_program(program.config_text, source=program.source_name).config
+    agency = next(f for f in config.funders if f.role == "implementing_agency")
+    return CallRules(
+        call_reference=call.reference,
+        track=config.track(call.track),
+        call_areas=tuple(call.areas),
+        funders={f.code: f for f in config.funders},
+        implementing_agency=agency.code,
+        rates=config.rate_table(),
+        rate_date=call.opens_at.date(),
+        member_states=tuple(c for c in config.program.countries if c not in agency.pays_for),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A member asked to confirm; the link is shown once to the proposal's owner."""
+
+    name: str
+    email: str
+    token: str
+
+
+def _store_content(
+    session: Session, proposal: Proposal, content: ProposalContent, owner_email: str
+) -> list[Invitation]:
+    """Replace the proposal's members and budget with ``content``. Members already confirmed
+    (same e-mail) stay confirmed; new ones other than the owner are invited."""
+    previous = {
+        m.email.lower(): m
+        for m in session.scalars(
+            select(ProposalMember).where(ProposalMember.proposal_id == proposal.id)
+        )
+    }
+    session.execute(delete(BudgetLine).where(BudgetLine.proposal_id == proposal.id))
+    session.execute(delete(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
+    invitations: list[Invitation] = []
+    rows: list[ProposalMember] = []
+    for m in content.members:
+        before = previous.get(m.email.lower())
+        row = ProposalMember(
+            proposal_id=proposal.id,
+            name=m.name,
+            email=m.email,
+            orcid=m.orcid,
+            organisation_name=m.organisation_name,
+            ror_id=m.ror_id,
+            country=m.country,
+            sector=m.sector,
+            role=m.role,
+        )
+        if m.email.lower() == owner_email.lower():
+            row.confirmation = "confirmed"
+        elif before is not None and before.confirmation != "invited":
+            row.confirmation = before.confirmation
+        elif before is not None:
+            row.confirmation, row.invite_token_hash = "invited", before.invite_token_hash
+        else:
+            token = secrets.token_urlsafe(24)
+            row.confirmation = "invited"
+            row.invite_token_hash = hashlib.sha256(token.encode()).hexdigest()
+            invitations.append(Invitation(m.name, m.email, token))
+        rows.append(row)
+    session.add_all(rows)
+    session.flush()
+    session.add_all(
+        BudgetLine(
+            proposal_id=proposal.id,
+            member_id=rows[b.member].id,
+            year=b.year,
+            funder=b.funder,
+            amount=b.amount,
+            currency=b.currency,
+        )
+        for b in content.budget
+    )
+    proposal.title = content.title
+    proposal.abstract = content.abstract
+    proposal.keywords = list(content.keywords)
+    proposal.area = content.area
+    proposal.secondary_areas = list(content.secondary_areas)
+    proposal.duration_months = content.duration_months
+    return invitations
+
+
+def _agency_request(session: Session, call: Call, content: ProposalContent) -> Decimal:
+    """What the implementing agency is asked for, in the call's budget currency."""
+    rules = call_rules(session, call)
+    total = Money.zero(call.budget_currency)
+    for line in content.budget:
+        if line.funder == rules.implementing_agency:
+            try:
+                total = total + rules.rates.convert(
+                    Money(line.amount, line.currency), call.budget_currency, rules.rate_date
+                )
+            except ValueError:
+                continue  # the eligibility check reports the missing rate
+    return total.amount
+
+
+def _snapshot(
+    session: Session, proposal: Proposal, content: ProposalContent, actor: Actor, now: datetime
+) -> None:
+    session.add(
+        ProposalVersion(
+            proposal_id=proposal.id,
+            version=proposal.version,
+            content=content.model_dump(mode="json"),
+            digest=content_digest(content),
+            saved_at=now,
+            saved_by=actor.user_id,
+        )
+    )
+
+
+def _owner_email(session: Session, actor: Actor) -> str:
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    return user.email if user else ""
+
+
+def _open_call(session: Session, reference: str, now: datetime) -> Call:
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None or call.status == "draft":
+        raise NotFound("call", reference)
+    reason = accepting(call.status, call.opens_at, call.closes_at, now)
+    if reason:
+        raise RuleViolation("call.deadline", f"call {reference} takes no submissions: {reason}")
+    return call
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    proposal: Proposal
+    invitations: list[Invitation]
+
+
+def create_proposal(
+    session: Session, *, actor: Actor, call_reference: str, content: ProposalContent, now: datetime
+) -> Saved:
+    """A new draft in an open call, owned by the applicant who creates it."""
+    _require(actor, "proposals.create", "create proposals")
+    call = _open_call(session, call_reference, now)
+    count = session.scalar(select(func.count()).where(Proposal.call_id == call.id)) or 0
+    proposal = Proposal(
+        call_id=call.id,
+        reference=f"{call.reference}-{count + 1:04d}-{secrets.token_hex(2).upper()}",
+        track=call.track,
+        area=content.area,
+        title=content.title,
+        abstract=content.abstract,
+        owner_id=actor.user_id,
+        requested_amount=_agency_request(session, call, content),
+        currency=call.budget_currency,
+        duration_months=content.duration_months,
+        status="draft",
+        stage="concept" if call.two_stage else "full",
+        version=1,
+        content_digest="",
+        synthetic=False,
+    )
+    session.add(proposal)
+    session.flush()
+    invitations = _store_content(session, proposal, content, _owner_email(session, actor))
+    _snapshot(session, proposal, content, actor, now)
+    record(
+        session,
+        action="proposal.created",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=proposal.reference,
+        inputs=content.model_dump(mode="json"),
+        now=now,
+        summary={"call": call.reference, "version": 1},
+    )
+    session.commit()
+    return Saved(proposal, invitations)
+
+
+def update_proposal(
+    session: Session, *, actor: Actor, reference: str, content: ProposalContent, now: datetime
+) -> Saved:
+    """Save an edit as the next version. Until the deadline only; a submitted proposal goes back
+    to draft and must be submitted again (its earlier submission stays on record)."""
+    proposal = _owned(session, actor, reference)
+    if proposal.status == "withdrawn":
+        raise RuleViolation("proposal.withdrawn", "a withdrawn proposal cannot be edited")
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    _open_call(session, call.reference, now)
+    invitations = _store_content(session, proposal, content, _owner_email(session, actor))
+    proposal.requested_amount = _agency_request(session, call, content)
+    proposal.version += 1
+    if proposal.status == "submitted" and content_digest(content) != proposal.content_digest:
+        proposal.status = "draft"
+    _snapshot(session, proposal, content, actor, now)
+    record(
+        session,
+        action="proposal.edited",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs=content.model_dump(mode="json"),
+        now=now,
+        summary={"version": proposal.version},
+    )
+    session.commit()
+    return Saved(proposal, invitations)
+
+
+def check_proposal(session: Session, *, actor: Actor, reference: str) -> tuple[Verdict, ...]:
+    """Every eligibility rule's verdict for the proposal as it stands."""
+    proposal = readable_proposal(session, actor=actor, reference=reference)
+    return current_verdicts(session, proposal)
+
+
+def current_verdicts(session: Session, proposal: Proposal) -> tuple[Verdict, ...]:
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    content = content_of(session, proposal)
+    members = list(
+        session.scalars(
+            select(ProposalMember)
+            .where(ProposalMember.proposal_id == proposal.id)
+            .order_by(ProposalMember.id)
+        )
+    )
+    others: dict[str, str] = {}
+    rows = session.execute(
+        select(ProposalMember.email, ProposalMember.orcid, Proposal.reference)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(
+            Proposal.call_id == call.id,
+            Proposal.id != proposal.id,
+            Proposal.status.in_(("submitted", "eligible", "ineligible")),
+            ProposalMember.role.in_(("lead_jp", "lead_ams")),
+        )
+    ).all()
+    for email, orcid, ref in rows:
+        for key in filter(None, (orcid, (email or "").lower())):
+            others[key] = ref
+    kinds = set(
+        session.scalars(select(Attachment.kind).where(Attachment.proposal_id == proposal.id))
+    )
+    context = Context(
+        attachments=kinds,
+        leads_elsewhere=others,
+        unconfirmed=[i for i, m in enumerate(members) if m.confirmation != "confirmed"],
+    )
+    return check_eligibility(content, call_rules(session, call), context)
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    reference: str
+    call: str
+    version: int
+    submitted_at: datetime
+    digest: str
+
+
+def submit_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Receipt:
+    """Submit before the deadline. Idempotent: submitting unchanged content again returns the
+    same receipt and records nothing new."""
+    proposal = _owned(session, actor, reference)
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    content = content_of(session, proposal)
+    digest = content_digest(content)
+    if proposal.status == "submitted" and proposal.content_digest == digest:
+        assert proposal.submitted_at is not None
+        return Receipt(reference, call.reference, proposal.version, proposal.submitted_at, digest)
+    _open_call(session, call.reference, now)
+    failing = [v for v in current_verdicts(session, proposal) if not v.passed]
+    if failing:
+        raise RuleViolation(
+            failing[0].rule_id,
+            f"fix {len(failing)} eligibility problem(s) before submitting: "
+            + "; ".join(v.message for v in failing),
+            failing=[v.rule_id for v in failing],
+        )
+    proposal.status = step(PROPOSAL, proposal.status, "submit", actor.role)
+    proposal.submitted_at = now
+    proposal.content_digest = digest
+    record(
+        session,
+        action="proposal.submitted",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs={"digest": digest, "version": proposal.version},
+        now=now,
+        summary={"version": proposal.version, "digest": digest[:12]},
+    )
+    session.commit()
+    return Receipt(reference, call.reference, proposal.version, now, digest)
+
+
+def withdraw_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Proposal:
+    proposal = _owned(session, actor, reference)
+    proposal.status = step(PROPOSAL, proposal.status, "withdraw", actor.role)
+    record(
+        session,
+        action="proposal.withdrawn",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs={"version": proposal.version},
+        now=now,
+    )
+    session.commit()
+    return proposal
+
+
+def respond_to_invitation(
+    session: Session, *, token: str, accept: bool, now: datetime
+) -> ProposalMember:
+    """An invited member confirms (or declines) with the link they were sent."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    member = session.scalar(
+        select(ProposalMember).where(ProposalMember.invite_token_hash == digest)
+    )
+    if member is None or member.confirmation != "invited":
+        raise NotFound("invitation", "(this link)")
+    member.confirmation = "confirmed" if accept else "declined"
+    member.invite_token_hash = None
+    proposal = session.get(Proposal, member.proposal_id)
+    assert proposal is not None
+    record(
+        session,
+        action=f"proposal.member_{member.confirmation}",
+        actor=Actor.system(f"invitee:{member.email}"),
+        subject_type="proposal",
+        subject_id=proposal.reference,
+        inputs={"member": member.email, "accept": accept},
+        now=now,
+    )
+    session.commit()
+    return member
+
+
+def my_proposals(session: Session, *, actor: Actor) -> list[Proposal]:
+    _require(actor, "proposals.create", "list your proposals")
+    return list(
+        session.scalars(
+            select(Proposal).where(Proposal.owner_id == actor.user_id).order_by(Proposal.id.desc())
+        )
+    )
+
+
+def versions_of(session: Session, *, actor: Actor, reference: str) -> list[ProposalVersion]:
+    proposal = readable_proposal(session, actor=actor, reference=reference)
+    return list(
+        session.scalars(
+            select(ProposalVersion)
+            .where(ProposalVersion.proposal_id == proposal.id)
+            .order_by(ProposalVersion.version)
+        )
+    )
