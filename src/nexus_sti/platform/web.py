@@ -24,6 +24,7 @@ from nexus_sti.platform.errors import install_error_handlers
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
+from nexus_sti.proposals import api as proposals_api
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
@@ -62,6 +63,7 @@ def create_app(platform: Platform) -> FastAPI:
         audit_api.router,
         calls_api.router,
         needs_api.router,
+        proposals_api.router,
         accounts_pages.router,
         areas_pages.router,
         programs_pages.router,

@@ -31,7 +31,7 @@ from nexus_sti.calls.tables import (
     ProposalVersion,
 )
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.core.money import Money
 from nexus_sti.programs.loader import parse_program
 from nexus_sti.programs.tables import ProgramVersion
@@ -491,3 +491,80 @@ def versions_of(session: Session, *, actor: Actor, reference: str) -> list[Propo
             .order_by(ProposalVersion.version)
         )
     )
+
+
+ATTACHMENT_KINDS: dict[str, str] = {
+    "project_description": "Project description",
+    "budget_justification": "Budget justification",
+    "letter_of_support": "Letter of support",
+}
+
+
+def save_attachment(
+    session: Session,
+    *,
+    actor: Actor,
+    reference: str,
+    kind: str,
+    filename: str,
+    data: bytes,
+    now: datetime,
+) -> Attachment:
+    """Store a PDF checked by its content (see proposals/attachments.py); a new upload of the
+    same kind replaces the old one. Until the deadline only."""
+    from nexus_sti.proposals.attachments import check_attachment
+
+    proposal = _owned(session, actor, reference)
+    if kind not in ATTACHMENT_KINDS:
+        raise InvalidInput("kind", f"one of: {', '.join(ATTACHMENT_KINDS)}")
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    _open_call(session, call.reference, now)
+    checked = check_attachment(data, filename=filename)
+    session.execute(
+        delete(Attachment).where(Attachment.proposal_id == proposal.id, Attachment.kind == kind)
+    )
+    attachment = Attachment(
+        proposal_id=proposal.id,
+        kind=kind,
+        filename=checked.filename,
+        media_type=checked.media_type,
+        size=checked.size,
+        pages=checked.pages,
+        sha256=checked.sha256,
+        content=data,
+        uploaded_at=now,
+    )
+    session.add(attachment)
+    session.flush()
+    record(
+        session,
+        action="proposal.attachment_uploaded",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs={"kind": kind, "sha256": checked.sha256, "size": checked.size},
+        now=now,
+        summary={"kind": kind, "pages": checked.pages, "filename": checked.filename},
+    )
+    session.commit()
+    return attachment
+
+
+def list_attachments(session: Session, *, actor: Actor, reference: str) -> list[Attachment]:
+    proposal = readable_proposal(session, actor=actor, reference=reference)
+    return list(
+        session.scalars(
+            select(Attachment).where(Attachment.proposal_id == proposal.id).order_by(Attachment.id)
+        )
+    )
+
+
+def get_attachment(
+    session: Session, *, actor: Actor, reference: str, attachment_id: int
+) -> Attachment:
+    proposal = readable_proposal(session, actor=actor, reference=reference)
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None or attachment.proposal_id != proposal.id:
+        raise NotFound("attachment", attachment_id)
+    return attachment

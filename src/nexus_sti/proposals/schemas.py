@@ -1,0 +1,91 @@
+"""API shapes for proposals, their checks, receipts and screening."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from nexus_sti.proposals.model import ProposalContent
+
+
+class ProposalCreate(BaseModel):
+    call: str = Field(description="Reference of an open call")
+    content: ProposalContent
+
+
+class ProposalUpdate(BaseModel):
+    content: ProposalContent
+
+
+class VerdictRead(BaseModel):
+    rule_id: str
+    passed: bool
+    message: str
+    field: str
+
+
+class InvitationRead(BaseModel):
+    name: str
+    email: str
+    link: str = Field(description="Send this to the member; it works once")
+
+
+class ProposalDetail(BaseModel):
+    reference: str
+    call: str
+    track: str
+    status: str
+    stage: str
+    version: int
+    submitted_at: datetime | None
+    content_digest: str
+    content: dict[str, Any]
+    confirmations: list[str]
+    checks: list[VerdictRead]
+    invitations: list[InvitationRead] = []
+
+
+class ReceiptRead(BaseModel):
+    reference: str
+    call: str
+    version: int
+    submitted_at: datetime
+    digest: str
+
+
+class VersionRead(BaseModel):
+    version: int
+    saved_at: datetime
+    digest: str
+    content: dict[str, Any]
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    kind: str
+    filename: str
+    media_type: str
+    size: int
+    pages: int | None
+    sha256: str
+    uploaded_at: datetime
+
+
+class InvitationAnswer(BaseModel):
+    accept: bool
+
+
+class OverrideCreate(BaseModel):
+    rule_id: str
+    passed: bool
+    justification: str
+
+
+class ScreeningRowRead(BaseModel):
+    reference: str
+    title: str
+    status: str
+    eligible: bool
+    checks: list[VerdictRead]
