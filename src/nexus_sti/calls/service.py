@@ -11,7 +11,6 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, Role, check
-from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
@@ -74,10 +73,8 @@ def _scope(actor: Actor, country: str | None) -> tuple[str, Select[Any] | None]:
             ProposalMember.country == wanted
         )
     if check(actor, "proposals.read_own"):
-        researcher = select(User.researcher_id).where(User.id == actor.user_id).scalar_subquery()
-        return "your proposals", select(ProposalMember.proposal_id).where(
-            ProposalMember.researcher_id == researcher
-        )
+        # The same rule as opening one: an applicant reaches the proposals they own.
+        return "your proposals", select(Proposal.id).where(Proposal.owner_id == actor.user_id)
     decision = check(actor, "proposals.read_own")
     raise PermissionDenied("list proposals", decision.reason)
 
