@@ -187,3 +187,48 @@ def test_officer_creates_and_opens_a_call(client: TestClient) -> None:
         headers=applicant,
     )  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_export_then_import_round_trips_every_format(client: TestClient) -> None:
+    officer = api_token(client, "officer")
+    calls = client.get("/api/v1/calls", headers=officer).json()
+    closed = next(c["reference"] for c in calls if c["status"] == "closed")
+    target = open_call(client, officer)
+    for fmt in ("json", "csv", "xlsx"):
+        exported = client.get(
+            f"/api/v1/calls/{closed}/proposals/export?format={fmt}", headers=officer
+        )
+        assert exported.status_code == 200
+        if fmt == "csv":
+            assert exported.content.startswith("\ufeff".encode())
+    data = client.get(f"/api/v1/calls/{closed}/proposals/export?format=xlsx", headers=officer)
+    # Importing the closed call's proposals as they are clashes with their references.
+    clash = client.post(
+        f"/api/v1/calls/{target}/proposals/import?format=xlsx",
+        files={"file": ("x.xlsx", data.content)},
+        headers=officer,
+    )
+    assert clash.status_code == 422
+    assert "nothing was imported" in clash.json()["error"]["message"]
+    assert clash.json()["error"]["details"]["problems"][0]["field"] in {"reference", "status"}
+    from nexus_sti.proposals.transfer import export_csv, import_proposals
+
+    parsed = import_proposals(data.content, format="xlsx")
+    assert parsed.ok
+    fresh = [type(i)(None, None, None, i.content) for i in parsed.items[:3]]
+    csv = export_csv(
+        [type(i)(f"IMP-{n}", None, "submitted", i.content) for n, i in enumerate(fresh)]
+    )
+    created = client.post(
+        f"/api/v1/calls/{target}/proposals/import?format=csv",
+        files={"file": ("p.csv", csv.encode())},
+        headers=officer,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["created"] == ["IMP-0", "IMP-1", "IMP-2"]
+    detail = client.get("/api/v1/proposals/IMP-1", headers=officer).json()
+    assert detail["content"] == parsed.items[1].content.model_dump(mode="json")
+    refused = client.get(
+        f"/api/v1/calls/{closed}/proposals/export", headers=api_token(client, "applicant")
+    )
+    assert refused.status_code == 403

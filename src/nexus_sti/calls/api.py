@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy.orm import Session
+from starlette.responses import JSONResponse, Response
 
 from nexus_sti.accounts.model import Actor
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
@@ -31,8 +33,10 @@ from nexus_sti.calls.service import (
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.errors import error_body
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
 from nexus_sti.proposals.eligibility import rules_for
+from nexus_sti.proposals.exchange import export_call, import_call
 from nexus_sti.proposals.schemas import ScreeningRowRead, VerdictRead
 from nexus_sti.proposals.screening import apply_screening, screening_list
 from nexus_sti.proposals.service import call_rules
@@ -157,3 +161,54 @@ def apply(
     return apply_screening(
         session, actor=actor, call_reference=reference, now=utcnow(), references=body.references
     )
+
+
+MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/calls/{reference}/proposals/export")
+def export(
+    reference: str,
+    actor: ApiActor,
+    session: SessionDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Response:
+    """Every proposal of the call as nexus-proposals/1 (docs/proposals-import.md)."""
+    data = export_call(session, actor=actor, call_reference=reference, format=format)
+    return Response(
+        data,
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{reference}.{format}"'},
+    )
+
+
+@router.post("/calls/{reference}/proposals/import")
+async def import_(
+    reference: str,
+    actor: ApiActor,
+    session: SessionDep,
+    file: Annotated[UploadFile, File()],
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> JSONResponse:
+    """Create the file's proposals in the call, all or nothing; 422 lists every problem."""
+    outcome = import_call(
+        session,
+        actor=actor,
+        call_reference=reference,
+        data=await file.read(50 * 1024 * 1024),
+        format=format,
+        now=utcnow(),
+    )
+    if outcome.problems:
+        problems = [asdict(p) | {"message": p.describe()} for p in outcome.problems]
+        body = error_body(
+            "invalid_input",
+            f"{len(problems)} problem(s); nothing was imported",
+            {"field": problems[0]["field"], "rule": problems[0]["rule"], "problems": problems},
+        )
+        return JSONResponse(body, status_code=422)
+    return JSONResponse({"created": list(outcome.created)}, status_code=201)

@@ -156,7 +156,7 @@ class Invitation:
     token: str
 
 
-def _store_content(
+def store_content(
     session: Session, proposal: Proposal, content: ProposalContent, owner_email: str
 ) -> list[Invitation]:
     """Replace the proposal's members and budget with ``content``. Members already confirmed
@@ -218,7 +218,7 @@ def _store_content(
     return invitations
 
 
-def _agency_request(session: Session, call: Call, content: ProposalContent) -> Decimal:
+def agency_request(session: Session, call: Call, content: ProposalContent) -> Decimal:
     """What the implementing agency is asked for, in the call's budget currency."""
     rules = call_rules(session, call)
     total = Money.zero(call.budget_currency)
@@ -233,7 +233,7 @@ def _agency_request(session: Session, call: Call, content: ProposalContent) -> D
     return total.amount
 
 
-def _snapshot(
+def snapshot_version(
     session: Session, proposal: Proposal, content: ProposalContent, actor: Actor, now: datetime
 ) -> None:
     session.add(
@@ -284,7 +284,7 @@ def create_proposal(
         title=content.title,
         abstract=content.abstract,
         owner_id=actor.user_id,
-        requested_amount=_agency_request(session, call, content),
+        requested_amount=agency_request(session, call, content),
         currency=call.budget_currency,
         duration_months=content.duration_months,
         status="draft",
@@ -295,8 +295,8 @@ def create_proposal(
     )
     session.add(proposal)
     session.flush()
-    invitations = _store_content(session, proposal, content, _owner_email(session, actor))
-    _snapshot(session, proposal, content, actor, now)
+    invitations = store_content(session, proposal, content, _owner_email(session, actor))
+    snapshot_version(session, proposal, content, actor, now)
     record(
         session,
         action="proposal.created",
@@ -322,12 +322,12 @@ def update_proposal(
     call = session.get(Call, proposal.call_id)
     assert call is not None
     _open_call(session, call.reference, now)
-    invitations = _store_content(session, proposal, content, _owner_email(session, actor))
-    proposal.requested_amount = _agency_request(session, call, content)
+    invitations = store_content(session, proposal, content, _owner_email(session, actor))
+    proposal.requested_amount = agency_request(session, call, content)
     proposal.version += 1
     if proposal.status == "submitted" and content_digest(content) != proposal.content_digest:
         proposal.status = "draft"
-    _snapshot(session, proposal, content, actor, now)
+    snapshot_version(session, proposal, content, actor, now)
     record(
         session,
         action="proposal.edited",
