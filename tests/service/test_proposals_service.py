@@ -201,3 +201,40 @@ def test_screening_with_an_audited_override(platform: Platform, call_ref: str) -
         assert counts == {"eligible": 0, "ineligible": 1}
         actions = set(s.scalars(select(AuditEntry.action)))
         assert {"eligibility.overridden", "call.screened", "proposal.submitted"} <= actions
+
+
+def test_two_stage_call_concept_then_full_by_invitation(platform: Platform) -> None:
+    concept_deadline = datetime(2027, 2, 15, tzinfo=UTC)
+    with platform.session() as s:
+        load_program(s, actor=SYSTEM, loaded=load_preset(), now=NOW)
+        call = calls.create_call(
+            s, actor=OFFICER, track="bilateral", title="Two-stage 2027", opens_at=OPENS,
+            closes_at=CLOSES, now=NOW, two_stage=True, concept_closes_at=concept_deadline,
+        )  # fmt: skip
+        calls.transition_call(s, actor=OFFICER, reference=call.reference, action="open", now=NOW)
+        ref_call = call.reference
+    sato = applicant(platform, "sato", "sato@example.org")
+    with platform.session() as s:
+        saved = proposals.create_proposal(
+            s, actor=sato, call_reference=ref_call, content=content(), now=NOW
+        )
+        proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
+        ref = saved.proposal.reference
+        assert saved.proposal.stage == "concept"
+        # A concept needs no attachment; it is due by the concept deadline.
+        proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
+        with pytest.raises(RuleViolation, match="takes no concepts"):
+            proposals.create_proposal(
+                s, actor=sato, call_reference=ref_call, content=content(),
+                now=concept_deadline + timedelta(seconds=1),
+            )  # fmt: skip
+        later = concept_deadline + timedelta(days=3)
+        invited = screening.invite_to_full_proposal(s, actor=OFFICER, reference=ref, now=later)
+        assert (invited.stage, invited.status) == ("full", "draft")
+        with pytest.raises(RuleViolation) as caught:
+            proposals.submit_proposal(s, actor=sato, reference=ref, now=later)
+        assert caught.value.details["failing"] == ["attachments.required"]
+    attach(platform, ref)
+    with platform.session() as s:
+        receipt = proposals.submit_proposal(s, actor=sato, reference=ref, now=later)
+        assert receipt.reference == ref

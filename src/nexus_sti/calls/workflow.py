@@ -85,6 +85,13 @@ PROPOSAL = Workflow(
             "withdraw", frozenset({"draft", "submitted"}), "withdrawn", _APPLICANT, "withdraw"
         ),
         Transition(
+            "invite_full",
+            frozenset({"submitted", "eligible"}),
+            "draft",
+            _STAFF,
+            "invite a concept to the full-proposal stage",
+        ),
+        Transition(
             "pass_screening",
             frozenset({"submitted", "ineligible"}),
             "eligible",

@@ -191,3 +191,12 @@ def override(
         now=utcnow(),
     )
     return {"id": o.id, "rule_id": o.rule_id, "passed": o.passed, "by": o.decided_by_label}
+
+
+@router.post("/proposals/{reference}/invite-full", response_model=ProposalDetail)
+def invite_full(reference: str, actor: ApiActor, session: SessionDep) -> ProposalDetail:
+    """Two-stage calls: invite a concept's authors to write the full proposal (officers)."""
+    proposal = screening.invite_to_full_proposal(
+        session, actor=actor, reference=reference, now=utcnow()
+    )
+    return _detail(session, actor, proposal)

@@ -151,3 +151,29 @@ def apply_screening(
     )
     session.commit()
     return counts
+
+
+def invite_to_full_proposal(
+    session: Session, *, actor: Actor, reference: str, now: datetime
+) -> Proposal:
+    """Second stage of a two-stage call: the concept's authors are invited to write the full
+    proposal, which they submit by the call's final deadline."""
+    _require(actor)
+    proposal = session.scalar(select(Proposal).where(Proposal.reference == reference))
+    if proposal is None:
+        raise NotFound("proposal", reference)
+    if proposal.stage != "concept":
+        raise InvalidInput("stage", "only a concept can be invited to the full-proposal stage")
+    proposal.status = step(PROPOSAL, proposal.status, "invite_full", actor.role)
+    proposal.stage = "full"
+    record(
+        session,
+        action="proposal.invited_to_full",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=reference,
+        inputs={"version": proposal.version},
+        now=now,
+    )
+    session.commit()
+    return proposal

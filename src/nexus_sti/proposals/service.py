@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -253,13 +253,19 @@ def _owner_email(session: Session, actor: Actor) -> str:
     return user.email if user else ""
 
 
-def _open_call(session: Session, reference: str, now: datetime) -> Call:
+def _open_call(session: Session, reference: str, now: datetime, stage: str = "full") -> Call:
+    """The call, if it takes work at ``stage`` now. A two-stage call takes concepts until its
+    concept deadline and full proposals, by invitation, until its final deadline."""
     call = session.scalar(select(Call).where(Call.reference == reference))
     if call is None or call.status == "draft":
         raise NotFound("call", reference)
-    reason = accepting(call.status, call.opens_at, call.closes_at, now)
+    closes = call.closes_at
+    if call.two_stage and stage == "concept" and call.concept_closes_at is not None:
+        closes = call.concept_closes_at
+    reason = accepting(call.status, call.opens_at, closes, now)
     if reason:
-        raise RuleViolation("call.deadline", f"call {reference} takes no submissions: {reason}")
+        what = "concepts" if stage == "concept" else "submissions"
+        raise RuleViolation("call.deadline", f"call {reference} takes no {what}: {reason}")
     return call
 
 
@@ -274,7 +280,7 @@ def create_proposal(
 ) -> Saved:
     """A new draft in an open call, owned by the applicant who creates it."""
     _require(actor, "proposals.create", "create proposals")
-    call = _open_call(session, call_reference, now)
+    call = _open_call(session, call_reference, now, stage="concept")
     count = session.scalar(select(func.count()).where(Proposal.call_id == call.id)) or 0
     proposal = Proposal(
         call_id=call.id,
@@ -321,7 +327,7 @@ def update_proposal(
         raise RuleViolation("proposal.withdrawn", "a withdrawn proposal cannot be edited")
     call = session.get(Call, proposal.call_id)
     assert call is not None
-    _open_call(session, call.reference, now)
+    _open_call(session, call.reference, now, proposal.stage)
     invitations = store_content(session, proposal, content, _owner_email(session, actor))
     proposal.requested_amount = agency_request(session, call, content)
     proposal.version += 1
@@ -381,7 +387,10 @@ def current_verdicts(session: Session, proposal: Proposal) -> tuple[Verdict, ...
         leads_elsewhere=others,
         unconfirmed=[i for i, m in enumerate(members) if m.confirmation != "confirmed"],
     )
-    return check_eligibility(content, call_rules(session, call), context)
+    rules = call_rules(session, call)
+    if proposal.stage == "concept":
+        rules = replace(rules, required_attachments=())  # a concept is the short form alone
+    return check_eligibility(content, rules, context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +413,7 @@ def submit_proposal(session: Session, *, actor: Actor, reference: str, now: date
     if proposal.status == "submitted" and proposal.content_digest == digest:
         assert proposal.submitted_at is not None
         return Receipt(reference, call.reference, proposal.version, proposal.submitted_at, digest)
-    _open_call(session, call.reference, now)
+    _open_call(session, call.reference, now, proposal.stage)
     failing = [v for v in current_verdicts(session, proposal) if not v.passed]
     if failing:
         raise RuleViolation(
@@ -519,7 +528,7 @@ def save_attachment(
         raise InvalidInput("kind", f"one of: {', '.join(ATTACHMENT_KINDS)}")
     call = session.get(Call, proposal.call_id)
     assert call is not None
-    _open_call(session, call.reference, now)
+    _open_call(session, call.reference, now, proposal.stage)
     checked = check_attachment(data, filename=filename)
     session.execute(
         delete(Attachment).where(Attachment.proposal_id == proposal.id, Attachment.kind == kind)
