@@ -8,6 +8,9 @@ PURE = [
     SRC / "core",
     SRC / "algorithms",
     SRC / "reference" / "snapshot.py",
+    SRC / "calls" / "workflow.py",
+    SRC / "calls" / "deadlines.py",
+    *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
     *(
         SRC / "needs" / f"{m}.py"
         for m in ("model", "indicators", "assessment", "targets", "export")
