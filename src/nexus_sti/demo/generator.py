@@ -313,6 +313,14 @@ def _requested_jpy(budget: tuple[int, int], rng: np.random.Generator, skew: floa
     return (low + step) * BUDGET_STEP_JPY
 
 
+def _prefer_fresh(weights: _FloatArray, led: _FloatArray) -> _FloatArray:
+    """Only people who lead nothing yet, while there are any; otherwise the least used."""
+    fresh = weights * (led == 0)
+    if fresh.sum() > 0:
+        return np.asarray(fresh, dtype=np.float64)
+    return np.asarray(weights / (1.0 + led) ** 2, dtype=np.float64)
+
+
 def _proposals(
     params: DemoParams, pool: _Pool, rng: np.random.Generator
 ) -> tuple[DemoProposal, ...]:
@@ -321,7 +329,10 @@ def _proposals(
     bilateral = rng.permutation(np.arange(params.n_proposals) < n_bilateral)
     partner_p = _partner_probabilities(params)
     area_p = rng.dirichlet(np.full(len(AREA_CODES), 8.0))
-    led = np.zeros(pool.country.size)
+    # Leads and co-leads per track (each track is its own call): the eligibility rule allows a
+    # person to lead one proposal per call, so the generator reuses someone only when a
+    # country's pool has nobody left.
+    led = {"bilateral": np.zeros(pool.country.size), "regional": np.zeros(pool.country.size)}
     academic = ~pool.company
     stage_lead = np.array([0.0, 1.0, 1.5])[pool.stage]
     stage_co_lead = np.array([0.1, 1.0, 1.5])[pool.stage]
@@ -339,11 +350,15 @@ def _proposals(
         fits = np.where(pool.areas[:, area], 1.0, 0.2)
         team = _Team(pool, rng)
         japan_academic = academic & (pool.country == _JAPAN)
-        lead = team.add(japan_academic * fits * stage_lead / (1.0 + led) ** 2, "lead")
+        leading = led[track]
+        lead = team.add(_prefer_fresh(japan_academic * fits * stage_lead, leading), "lead")
         assert lead is not None  # every Japanese university has a senior researcher
-        led[lead] += 1
+        leading[lead] += 1
         for partner in partners:
-            team.add((academic & (pool.country == partner)) * fits * stage_co_lead, "co_lead")
+            weights = (academic & (pool.country == partner)) * fits * stage_co_lead
+            co_lead = team.add(_prefer_fresh(weights, leading), "co_lead")
+            if co_lead is not None:
+                leading[co_lead] += 1
         for _ in range(int(rng.integers(0, 3))):
             team.add((academic & team_countries) * fits * stage_partner, "partner")
         if track == "regional":

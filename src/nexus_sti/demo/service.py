@@ -7,6 +7,8 @@ is flagged ``synthetic`` and the pages say so.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -47,6 +49,7 @@ DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
 COAUTHORSHIP_YEARS = range(2019, 2024)
 DEMO_TRACKS = ("bilateral", "regional")
+PLANTED_PROBLEM_RATE = 0.05
 DEMO_TRACK_NAMES = {
     "bilateral": "bilateral fundamental research",
     "regional": "regional applied research",
@@ -77,6 +80,8 @@ def demo_params(
         research_capacity=capacity,
         coauthorship_with_japan=coauthorship,
         n_proposals=n_proposals,
+        # Enough researchers that, as in a real call, each proposal can have its own leads.
+        researchers_per_institution=20,
     )
 
 
@@ -180,6 +185,7 @@ def seed_demo(
         res_ids[demo_researcher.key] = stored.id
     progress("calls and proposals", 2, total)
     calls = _demo_calls(session, program, config.program.priority_areas, now)
+    agency = next(f.code for f in config.funders if f.role == "implementing_agency")
     proposals = []
     for p in dataset.proposals:
         call = calls[p.track]
@@ -210,7 +216,7 @@ def seed_demo(
     progress("consortium members", 3, total)
     people = {r.key: r for r in dataset.researchers}
     orgs = {o.key: o for o in dataset.organisations}
-    session.add_all(
+    members = [
         ProposalMember(
             proposal_id=row.id,
             researcher_id=res_ids[m.researcher_key],
@@ -226,6 +232,11 @@ def seed_demo(
         )
         for p, row in zip(dataset.proposals, proposals, strict=True)
         for m in p.members
+    ]
+    session.add_all(members)
+    session.flush()
+    _demo_budgets_and_attachments(
+        session, proposals, members, calls, agency, now, np.random.default_rng(seed + 1)
     )
     progress("mobility", 4, total)
     session.add_all(
@@ -316,6 +327,75 @@ def _demo_calls(
                 calls[track] = call
     session.flush()
     return calls
+
+
+def _demo_budgets_and_attachments(
+    session: Session,
+    proposals: list[Proposal],
+    members: list[ProposalMember],
+    calls: dict[str, Call],
+    agency: str,
+    now: datetime,
+    rng: np.random.Generator,
+) -> None:
+    """The implementing agency's share of each proposal, spread evenly over its years on the
+    Japanese lead, and a one-page synthetic project description, so the demo call can be
+    screened like a real one. About one proposal in twenty gets a planted problem (a missing
+    description, or most of the budget asked in the first year) for screening to find."""
+    lead_of = {m.proposal_id: m.id for m in members if m.role == "lead_jp"}
+    description = _synthetic_pdf()
+    digest = hashlib.sha256(description).hexdigest()
+    planted = rng.random(len(proposals)) < PLANTED_PROBLEM_RATE
+    for p, problem in zip(proposals, planted, strict=True):
+        front_loaded = bool(problem) and rng.random() < 0.5
+        years = -(-p.duration_months // 12)
+        start = calls[p.track].closes_at.year + 1
+        share = (p.requested_amount / years).quantize(Decimal(1))
+        if front_loaded:  # 70 % in year one: over the per-year cap
+            share = (p.requested_amount * Decimal("0.3") / max(years - 1, 1)).quantize(Decimal(1))
+        for y in range(years):
+            if front_loaded and y == 0:
+                amount = p.requested_amount - share * (years - 1)
+            elif front_loaded or y < years - 1:
+                amount = share
+            else:
+                amount = p.requested_amount - share * (years - 1)
+            session.add(
+                BudgetLine(
+                    proposal_id=p.id,
+                    member_id=lead_of[p.id],
+                    year=start + y,
+                    funder=agency,
+                    amount=amount,
+                    currency="JPY",
+                )
+            )
+        if problem and not front_loaded:
+            continue  # the project description was never uploaded
+        session.add(
+            Attachment(
+                proposal_id=p.id,
+                kind="project_description",
+                filename="synthetic-project-description.pdf",
+                media_type="application/pdf",
+                size=len(description),
+                pages=1,
+                sha256=digest,
+                content=description,
+                uploaded_at=now,
+            )
+        )
+
+
+def _synthetic_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "Synthetic demo project description (not a real proposal)"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def _add_demo_accounts(

@@ -97,6 +97,12 @@ class BudgetContent(_Frozen):
     amount: Decimal = Field(ge=0, max_digits=16, decimal_places=2)
     currency: str
 
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, v: Decimal) -> Decimal:
+        # One representation per amount, so content digests do not depend on how it was typed.
+        return v.quantize(Decimal("0.01"))
+
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
