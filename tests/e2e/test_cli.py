@@ -154,6 +154,31 @@ def test_needs_index_and_targets(cli: Cli) -> None:
     assert "a + b + c must be 1" in err
 
 
+def test_calls_list_screen_export_and_import(cli: Cli, tmp_path: Path) -> None:
+    assert cli("run", "--no-serve")[0] == 0
+    code, out, _ = cli("calls", "list")
+    closed = next(
+        line.split()[1] for line in out.splitlines() if "closed" in line and "BIL" in line
+    )
+    code, out, _ = cli("calls", "screening", closed)
+    assert code == 0
+    assert "proposals" in out
+    exported = tmp_path / "call.xlsx"
+    code, out, err = cli("calls", "export", closed, "--output", str(exported))
+    assert code == 0, err
+    assert exported.stat().st_size > 1000
+    # The same proposals cannot be imported again: their references exist. Nothing is created.
+    code, _, err = cli("calls", "import", closed, str(exported))
+    assert code == 2
+    assert "already in the platform" in err
+    assert "nothing was imported" in err
+    code, out, _ = cli("calls", "action", closed, "screen")
+    assert "is now screening" in out
+    code, _, err = cli("calls", "action", closed, "open")
+    assert code == 6
+    assert "possible from screening: review" in err
+
+
 def test_production_mode_refuses_default_secret_and_demo(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from nexus_sti.accounts.cli import app as accounts_app
 from nexus_sti.audit.cli import app as audit_app
+from nexus_sti.calls.cli import app as calls_app
 from nexus_sti.core.errors import Conflict, NexusError
 from nexus_sti.demo.cli import app as demo_app
 from nexus_sti.needs.cli import app as needs_app
@@ -34,6 +35,7 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(needs_app, name="needs")
+app.add_typer(calls_app, name="calls")
 
 
 @db_app.command("upgrade")
