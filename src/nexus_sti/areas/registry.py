@@ -41,7 +41,7 @@ AREAS: tuple[Area, ...] = (
         "Calls",
         "Open and past calls for proposals, their tracks, rules and deadlines.",
         _ALL,
-        built=False,
+        built=True,
         planned="call lifecycle, submission forms and eligibility screening (issue 4)",
     ),
     Area(

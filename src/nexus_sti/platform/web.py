@@ -25,6 +25,7 @@ from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
 from nexus_sti.proposals import api as proposals_api
+from nexus_sti.proposals import pages as proposals_pages
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
@@ -70,6 +71,7 @@ def create_app(platform: Platform) -> FastAPI:
         audit_pages.router,
         calls_pages.router,
         needs_pages.router,
+        proposals_pages.router,
     ):
         app.include_router(router)
 

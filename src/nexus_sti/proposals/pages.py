@@ -1,0 +1,428 @@
+"""Pages of a proposal: the editor, the proposal with its live eligibility checks, attachments,
+submission and its receipt, withdrawal, versions, and the invited members' answer page.
+
+Invitation links are secrets that work once. After a save they are kept in the (signed) session
+and the browser is redirected (POST, redirect, GET); the proposal page takes them out of the
+session and shows them once. A token never appears in a URL other than its own link, so it does
+not end up in the history or a Referer header, and reloading the page does not save again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.tables import User
+from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
+from nexus_sti.calls.service import get_call
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.areas import PRIORITY_AREAS
+from nexus_sti.core.countries import COUNTRIES
+from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.proposals import service
+from nexus_sti.proposals.eligibility import Verdict
+from nexus_sti.proposals.forms import (
+    EditorForm,
+    RawContent,
+    blank_form,
+    form_from_content,
+    form_from_fields,
+    raw_content,
+)
+from nexus_sti.proposals.model import ROLES, SECTORS, parse_content
+from nexus_sti.proposals.service import ATTACHMENT_KINDS
+
+router = APIRouter(include_in_schema=False)
+
+MAX_UPLOAD = 10 * 1024 * 1024 + 1  # one byte over the limit, so the check can say "too large"
+EDITABLE = ("draft", "submitted")
+SUBMITTED = ("submitted", "eligible", "ineligible")
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A call's deadline as the user reads it."""
+
+    local: str
+    utc: str
+    left: str
+    closed_reason: str | None
+
+
+def deadline_of(call: Call, user: User) -> Deadline:
+    now = utcnow()
+    return Deadline(
+        local=local_time(call.closes_at, zone_for(user.country)),
+        utc=f"{call.closes_at:%Y-%m-%d %H:%M} UTC",
+        left=time_left(call.closes_at, now),
+        closed_reason=accepting(call.status, call.opens_at, call.closes_at, now),
+    )
+
+
+def _editor_options(session: Session, call: Call) -> dict[str, Any]:
+    rules = service.call_rules(session, call)
+    return {
+        "areas": [(a.code, a.name, a.code in call.areas) for a in PRIORITY_AREAS],
+        "countries": [(c.iso3, c.name) for c in COUNTRIES],
+        "sectors": SECTORS,
+        "roles": ROLES,
+        "funders": [(f.code, f.name) for f in rules.funders.values()],
+        "currencies": sorted({c.currency for c in COUNTRIES} | {rules.track.budget_currency}),
+        "track": rules.track,
+    }
+
+
+async def _form(request: Request) -> tuple[dict[str, Any], list[str]]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    areas = [v for v in form.getlist("secondary_areas") if isinstance(v, str)]
+    return fields, areas
+
+
+PostedForm = Annotated[tuple[dict[str, Any], list[str]], Depends(_form)]
+
+
+def _parse(form: EditorForm) -> tuple[RawContent | None, Any, str | None]:
+    """(raw, content, None) or (raw or None, None, the error naming field and row)."""
+    try:
+        raw = raw_content(form)
+    except InvalidInput as exc:
+        return None, None, exc.message
+    try:
+        return raw, parse_content(raw.data), None
+    except InvalidInput as exc:
+        where = raw.where(exc.field)
+        return raw, None, f"{exc.message} ({where})" if where else exc.message
+
+
+def _remember_invitations(
+    request: Request, reference: str, invitations: list[service.Invitation]
+) -> None:
+    if invitations:
+        request.session["invitations"] = {
+            "reference": reference,
+            "links": [[i.name, i.email, f"/invitations/{i.token}"] for i in invitations],
+        }
+
+
+# --- the editor for a new proposal ---------------------------------------------------------
+
+
+def _require_applicant(user: User) -> Actor:
+    actor = actor_for(user)
+    decision = check(actor, "proposals.create")
+    if not decision:
+        raise PermissionDenied("write proposals", decision.reason)
+    return actor
+
+
+def _open_call(session: Session, actor: Actor, reference: str) -> Call:
+    call = get_call(session, actor=actor, reference=reference)
+    reason = accepting(call.status, call.opens_at, call.closes_at, utcnow())
+    if reason:
+        raise RuleViolation("call.deadline", f"call {reference} takes no submissions: {reason}")
+    return call
+
+
+def _new_page(
+    request: Request,
+    user: User,
+    session: Session,
+    call: Call,
+    form: EditorForm,
+    error: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "proposal_edit.html",
+        user,
+        status_code=422 if error else 200,
+        title="New proposal",
+        call=call,
+        deadline=deadline_of(call, user),
+        form=form,
+        error=error,
+        editor_action="/proposals/new",
+        editor_label="Save draft",
+        **_editor_options(session, call),
+    )
+
+
+@router.get("/proposals/new")
+def new_proposal(
+    request: Request, user: PageUser, session: SessionDep, call: str = Query(min_length=1)
+) -> Response:
+    actor = _require_applicant(user)
+    found = _open_call(session, actor, call)
+    lead_role = "lead_jp" if user.country == "JPN" else "lead_ams"
+    me = {"name": user.display_name, "email": user.email or "", "country": user.country or ""}
+    form = blank_form(area=found.areas[0] if found.areas else "", member={**me, "role": lead_role})
+    return _new_page(request, user, session, found, form)
+
+
+@router.post("/proposals/new", dependencies=[Depends(require_csrf)])
+def create_proposal_page(
+    request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    actor = _require_applicant(user)
+    fields, areas = posted
+    call = _open_call(session, actor, str(fields.get("call", "")))
+    form = form_from_fields(fields, areas)
+    _raw, content, error = _parse(form)
+    if error is not None:
+        return _new_page(request, user, session, call, form, error)
+    saved = service.create_proposal(
+        session, actor=actor, call_reference=call.reference, content=content, now=utcnow()
+    )
+    reference = saved.proposal.reference
+    _remember_invitations(request, reference, saved.invitations)
+    request.session["notice"] = f"Draft {reference} saved as version 1."
+    return RedirectResponse(f"/proposals/{reference}", status_code=303)
+
+
+# --- one proposal ----------------------------------------------------------------------------
+
+
+def _proposal_page(
+    request: Request,
+    user: User,
+    session: Session,
+    reference: str,
+    *,
+    form: EditorForm | None = None,
+    error: str | None = None,
+    failing: tuple[Verdict, ...] = (),
+    upload_error: str | None = None,
+) -> Response:
+    actor = actor_for(user)
+    proposal = service.readable_proposal(session, actor=actor, reference=reference)
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    deadline = deadline_of(call, user)
+    owner = actor.role is Role.APPLICANT and proposal.owner_id == user.id
+    can_edit = owner and proposal.status in EDITABLE and deadline.closed_reason is None
+    content = service.content_of(session, proposal)
+    members = list(
+        session.scalars(
+            select(ProposalMember)
+            .where(ProposalMember.proposal_id == proposal.id)
+            .order_by(ProposalMember.id)
+        )
+    )
+    invitations = None
+    if error is None and not failing and not upload_error:
+        flashed = request.session.pop("invitations", None)
+        if isinstance(flashed, dict) and flashed.get("reference") == reference:
+            invitations = flashed.get("links")
+    notice = request.session.pop("notice", None) if error is None else None
+    status = 422 if error or failing or upload_error else 200
+    return render(
+        request,
+        "proposal_view.html",
+        user,
+        status_code=status,
+        title=f"Proposal {reference}",
+        proposal=proposal,
+        call=call,
+        deadline=deadline,
+        owner=owner,
+        can_edit=can_edit,
+        content=content,
+        members=members,
+        verdicts=service.check_proposal(session, actor=actor, reference=reference),
+        attachments=service.list_attachments(session, actor=actor, reference=reference),
+        attachment_kinds=ATTACHMENT_KINDS,
+        role_labels=ROLES,
+        versions=service.versions_of(session, actor=actor, reference=reference),
+        receipt=proposal.status in SUBMITTED and proposal.submitted_at is not None,
+        submitted_at=(
+            local_time(proposal.submitted_at, zone_for(user.country))
+            if proposal.submitted_at
+            else None
+        ),
+        show_receipt=request.query_params.get("receipt") == "1",
+        invitations=invitations,
+        notice=notice,
+        form=form or form_from_content(content),
+        error=error,
+        editor_error=error is not None and form is not None,
+        failing=failing,
+        upload_error=upload_error,
+        editor_action=f"/proposals/{reference}",
+        editor_label=f"Save as version {proposal.version + 1}",
+        **(_editor_options(session, call) if can_edit else {}),
+    )
+
+
+@router.get("/proposals/{reference}")
+def proposal_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    return _proposal_page(request, user, session, reference)
+
+
+@router.post("/proposals/{reference}", dependencies=[Depends(require_csrf)])
+def update_proposal_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    actor = _require_applicant(user)
+    proposal = service.readable_proposal(session, actor=actor, reference=reference)
+    was_submitted = proposal.status == "submitted"
+    fields, areas = posted
+    form = form_from_fields(fields, areas)
+    _raw, content, error = _parse(form)
+    if error is not None:
+        return _proposal_page(request, user, session, reference, form=form, error=error)
+    try:
+        saved = service.update_proposal(
+            session, actor=actor, reference=reference, content=content, now=utcnow()
+        )
+    except RuleViolation as exc:
+        session.rollback()
+        return _proposal_page(request, user, session, reference, form=form, error=exc.message)
+    _remember_invitations(request, reference, saved.invitations)
+    notice = f"Saved as version {saved.proposal.version}."
+    if was_submitted and saved.proposal.status == "draft":
+        notice += (
+            " The content changed since it was submitted: the proposal is a draft again and "
+            "must be submitted again before the deadline."
+        )
+    request.session["notice"] = notice
+    return RedirectResponse(f"/proposals/{reference}", status_code=303)
+
+
+@router.post("/proposals/{reference}/submit", dependencies=[Depends(require_csrf)])
+def submit_proposal_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    actor = _require_applicant(user)
+    service.readable_proposal(session, actor=actor, reference=reference)
+    try:
+        service.submit_proposal(session, actor=actor, reference=reference, now=utcnow())
+    except RuleViolation as exc:
+        session.rollback()
+        verdicts = service.check_proposal(session, actor=actor, reference=reference)
+        failing = tuple(v for v in verdicts if not v.passed)
+        if not failing:  # the deadline, not a rule of the proposal
+            return _proposal_page(request, user, session, reference, error=exc.message)
+        return _proposal_page(request, user, session, reference, failing=failing)
+    return RedirectResponse(f"/proposals/{reference}?receipt=1", status_code=303)
+
+
+@router.post("/proposals/{reference}/withdraw", dependencies=[Depends(require_csrf)])
+def withdraw_proposal_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    actor = _require_applicant(user)
+    service.readable_proposal(session, actor=actor, reference=reference)
+    try:
+        service.withdraw_proposal(session, actor=actor, reference=reference, now=utcnow())
+    except RuleViolation as exc:
+        session.rollback()
+        return _proposal_page(request, user, session, reference, error=exc.message)
+    request.session["notice"] = f"{reference} is withdrawn; it will not be reviewed."
+    return RedirectResponse(f"/proposals/{reference}", status_code=303)
+
+
+@router.post("/proposals/{reference}/attachments", dependencies=[Depends(require_csrf)])
+def upload_attachment_page(
+    reference: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    kind: Annotated[str, Form()],
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    actor = _require_applicant(user)
+    service.readable_proposal(session, actor=actor, reference=reference)
+    try:
+        attachment = service.save_attachment(
+            session,
+            actor=actor,
+            reference=reference,
+            kind=kind,
+            filename=file.filename or "",
+            data=file.file.read(MAX_UPLOAD),
+            now=utcnow(),
+        )
+    except (InvalidInput, RuleViolation) as exc:
+        session.rollback()
+        return _proposal_page(request, user, session, reference, upload_error=exc.message)
+    request.session["notice"] = (
+        f"Uploaded {attachment.filename} as the {ATTACHMENT_KINDS.get(kind, kind).lower()}."
+    )
+    return RedirectResponse(f"/proposals/{reference}#attachments", status_code=303)
+
+
+@router.get("/proposals/{reference}/attachments/{attachment_id}")
+def download_attachment(
+    reference: str, attachment_id: int, user: PageUser, session: SessionDep
+) -> Response:
+    a = service.get_attachment(
+        session, actor=actor_for(user), reference=reference, attachment_id=attachment_id
+    )
+    return Response(
+        a.content,
+        media_type=a.media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(a.filename)}"},
+    )
+
+
+# --- invitations (no login: the token in the link is the credential) ---------------------
+
+
+def _invitation(session: Session, token: str) -> tuple[ProposalMember, Proposal] | None:
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    member = session.scalar(
+        select(ProposalMember).where(ProposalMember.invite_token_hash == digest)
+    )
+    if member is None or member.confirmation != "invited":
+        return None
+    proposal = session.get(Proposal, member.proposal_id)
+    return (member, proposal) if proposal is not None else None
+
+
+@router.get("/invitations/{token}")
+def invitation_page(token: str, request: Request, session: SessionDep) -> Response:
+    found = _invitation(session, token)
+    if found is None:
+        raise NotFound("invitation", "(this link)")
+    member, proposal = found
+    return render(
+        request,
+        "invitation.html",
+        title="Invitation to a consortium",
+        member=member,
+        proposal=proposal,
+        answered=None,
+    )
+
+
+@router.post("/invitations/{token}", dependencies=[Depends(require_csrf)])
+def answer_invitation_page(
+    token: str, request: Request, session: SessionDep, answer: Annotated[str, Form()]
+) -> Response:
+    if answer not in ("accept", "decline"):
+        raise InvalidInput("answer", "accept or decline")
+    member = service.respond_to_invitation(
+        session, token=token, accept=answer == "accept", now=utcnow()
+    )
+    return render(
+        request,
+        "invitation.html",
+        title="Invitation answered",
+        member=member,
+        proposal=session.get(Proposal, member.proposal_id),
+        answered=member.confirmation,
+    )
