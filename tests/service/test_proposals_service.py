@@ -238,3 +238,41 @@ def test_two_stage_call_concept_then_full_by_invitation(platform: Platform) -> N
     with platform.session() as s:
         receipt = proposals.submit_proposal(s, actor=sato, reference=ref, now=later)
         assert receipt.reference == ref
+
+
+def test_a_new_attachment_after_submission_needs_submitting_again(
+    platform: Platform, call_ref: str
+) -> None:
+    import io
+
+    import pypdf
+
+    def pdf(pages: int) -> bytes:
+        writer = pypdf.PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(width=595, height=842)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return buffer.getvalue()
+
+    sato = applicant(platform, "sato", "sato@example.org")
+    with platform.session() as s:
+        saved = proposals.create_proposal(
+            s, actor=sato, call_reference=call_ref, content=content(), now=NOW
+        )
+        proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
+        ref = saved.proposal.reference
+        proposals.save_attachment(
+            s, actor=sato, reference=ref, kind="project_description", filename="a.pdf",
+            data=pdf(1), now=NOW,
+        )  # fmt: skip
+        first = proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
+        proposals.save_attachment(
+            s, actor=sato, reference=ref, kind="project_description", filename="a.pdf",
+            data=pdf(2), now=NOW,
+        )  # fmt: skip
+        proposal = s.scalar(select(Proposal).where(Proposal.reference == ref))
+        assert proposal is not None
+        assert proposal.status == "draft"
+        second = proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
+        assert second.digest != first.digest

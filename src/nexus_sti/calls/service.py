@@ -89,7 +89,8 @@ def list_proposals(
 ) -> ProposalList:
     scope, ids = _scope(actor, country)
     page = max(1, page)
-    query = select(Proposal, Researcher).join(
+    # Proposals made on the platform name their lead as a consortium member, not a profile.
+    query = select(Proposal, Researcher).outerjoin(
         Researcher, Researcher.id == Proposal.lead_researcher_id
     )
     count = select(func.count()).select_from(Proposal)
@@ -102,12 +103,18 @@ def list_proposals(
     ).all()
     proposal_ids = [p.id for p, _ in results]
     countries: dict[int, set[str]] = {}
-    for pid, iso3 in session.execute(
-        select(ProposalMember.proposal_id, ProposalMember.country).where(
-            ProposalMember.proposal_id.in_(proposal_ids)
-        )
+    lead_member: dict[int, str] = {}
+    for pid, iso3, role, name in session.execute(
+        select(
+            ProposalMember.proposal_id,
+            ProposalMember.country,
+            ProposalMember.role,
+            ProposalMember.name,
+        ).where(ProposalMember.proposal_id.in_(proposal_ids))
     ):
         countries.setdefault(pid, set()).add(iso3)
+        if role == "lead_jp":
+            lead_member.setdefault(pid, name)
     rows = [
         ProposalRow(
             reference=p.reference,
@@ -115,8 +122,8 @@ def list_proposals(
             track=p.track,
             area=p.area,
             status=p.status,
-            lead_name=r.name_latin,
-            lead_name_local=r.name_local,
+            lead_name=r.name_latin if r else lead_member.get(p.id, ""),
+            lead_name_local=r.name_local if r else lead_member.get(p.id, ""),
             countries=tuple(sorted(countries.get(p.id, set()), key=lambda c: (c != "JPN", c))),
             requested=f"{p.requested_amount:,.0f} {p.currency}",
             synthetic=p.synthetic,

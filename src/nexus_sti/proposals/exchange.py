@@ -16,10 +16,10 @@ from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
 from nexus_sti.proposals.service import (
     agency_request,
-    content_digest,
     content_of,
     snapshot_version,
     store_content,
+    submission_digest,
 )
 from nexus_sti.proposals.transfer import (
     ExportItem,
@@ -110,7 +110,7 @@ def import_call(
             status=status,
             stage="full",
             version=1,
-            content_digest=content_digest(item.content) if status == "submitted" else "",
+            content_digest="",
             submitted_at=now if status == "submitted" else None,
             synthetic=False,
         )
@@ -123,6 +123,8 @@ def import_call(
         ):
             member.confirmation, member.invite_token_hash = "confirmed", None
         snapshot_version(session, proposal, item.content, actor, now)
+        if status == "submitted":
+            proposal.content_digest = submission_digest(session, proposal, item.content)
         created.append(proposal.reference)
     record(
         session,

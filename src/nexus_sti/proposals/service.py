@@ -44,6 +44,17 @@ def content_digest(content: ProposalContent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def submission_digest(session: Session, proposal: Proposal, content: ProposalContent) -> str:
+    """What a receipt certifies: the content and the exact attachments (kind and SHA-256)."""
+    files = sorted(
+        session.execute(
+            select(Attachment.kind, Attachment.sha256).where(Attachment.proposal_id == proposal.id)
+        ).all()
+    )
+    body = {"content": content_digest(content), "attachments": [list(f) for f in files]}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
 def _require(actor: Actor, action: str, what: str) -> None:
     decision = check(actor, action)
     if not decision:
@@ -331,7 +342,10 @@ def update_proposal(
     invitations = store_content(session, proposal, content, _owner_email(session, actor))
     proposal.requested_amount = agency_request(session, call, content)
     proposal.version += 1
-    if proposal.status == "submitted" and content_digest(content) != proposal.content_digest:
+    if (
+        proposal.status == "submitted"
+        and submission_digest(session, proposal, content) != proposal.content_digest
+    ):
         proposal.status = "draft"
     snapshot_version(session, proposal, content, actor, now)
     record(
@@ -409,7 +423,7 @@ def submit_proposal(session: Session, *, actor: Actor, reference: str, now: date
     call = session.get(Call, proposal.call_id)
     assert call is not None
     content = content_of(session, proposal)
-    digest = content_digest(content)
+    digest = submission_digest(session, proposal, content)
     if proposal.status == "submitted" and proposal.content_digest == digest:
         assert proposal.submitted_at is not None
         return Receipt(reference, call.reference, proposal.version, proposal.submitted_at, digest)
@@ -546,6 +560,10 @@ def save_attachment(
     )
     session.add(attachment)
     session.flush()
+    if proposal.status == "submitted" and proposal.content_digest != submission_digest(
+        session, proposal, content_of(session, proposal)
+    ):
+        proposal.status = "draft"  # a changed file is a change: submit again before the deadline
     record(
         session,
         action="proposal.attachment_uploaded",
