@@ -6,15 +6,17 @@ bare figure keeps no global state to share between threads.
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from collections.abc import Mapping
 from typing import Any
 
+from matplotlib.figure import Figure
+
 from nexus_sti.core.countries import country
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.targets import TargetsResult
+from nexus_sti.platform.charts import svg_of
 
 OBSERVED = "#2b6cb0"
 IMPUTED = "#c05621"
@@ -23,19 +25,7 @@ WINDOW = "#e2e8f0"
 
 
 def _figure(width: float, height: float) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     return Figure(figsize=(width, height))
-
-
-def _svg(fig: Any) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
 
 
 def _tidy(ax: Any) -> None:
@@ -77,7 +67,7 @@ def capacity_chart(assessment: NeedsAssessment) -> str:
         ]
         ax.legend(handles=handles, fontsize=8, loc="lower right", frameon=False)
     fig.tight_layout()
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def indicator_series_chart(
@@ -122,7 +112,7 @@ def indicator_series_chart(
         ax.plot(xs, [values[y] for y in xs], "-o", color=OBSERVED, markersize=3, linewidth=1.2)
         ax.set_ylim(bottom=min(0.0, *values.values()))
     fig.tight_layout(h_pad=1.2)
-    return _svg(fig)
+    return svg_of(fig)
 
 
 def shares_chart(result: TargetsResult) -> str:
@@ -154,4 +144,4 @@ def shares_chart(result: TargetsResult) -> str:
     _tidy(ax)
     ax.legend(fontsize=8, loc="lower right", frameon=False)
     fig.tight_layout()
-    return _svg(fig)
+    return svg_of(fig)

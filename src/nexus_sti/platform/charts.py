@@ -1,35 +1,47 @@
-"""Server-rendered charts as inline SVG (matplotlib, no JavaScript needed)."""
+"""Server-rendered charts as inline SVG (matplotlib, no JavaScript needed).
+
+Figures are built with ``matplotlib.figure.Figure`` rather than pyplot: pages render in a
+thread pool, and a bare figure shares no global state between threads.
+"""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
+from matplotlib.figure import Figure
 
-def bar_chart_svg(
-    labels: Sequence[str], values: Sequence[float], *, title: str, xlabel: str = ""
-) -> str:
-    """A horizontal bar chart, largest at the top, as an SVG document string."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    pairs = sorted(zip(labels, values, strict=True), key=lambda p: p[1])
-    fig, ax = plt.subplots(figsize=(6.4, 0.32 * max(len(pairs), 3) + 0.9))
-    try:
-        ax.barh([p[0] for p in pairs], [p[1] for p in pairs], color="#2b6cb0")
-        for i, (_, v) in enumerate(pairs):
-            ax.text(v, i, f" {v:,.0f}", va="center", fontsize=8)
-        ax.set_title(title, fontsize=10, loc="left")
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.margins(x=0.12)
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    finally:
-        plt.close(fig)
+def svg_of(fig: Figure) -> str:
+    """The figure as an SVG element string, without a timestamp (so output is reproducible)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]
+
+
+def bar_chart_svg(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    xlabel: str = "",
+    sort: bool = True,
+) -> str:
+    """A horizontal bar chart with each value written at its bar's end; largest at the top
+    (or, with ``sort=False``, the first label at the top)."""
+    pairs = list(zip(labels, values, strict=True))
+    pairs = sorted(pairs, key=lambda p: p[1]) if sort else list(reversed(pairs))
+    fig = Figure(figsize=(6.4, 0.32 * max(len(pairs), 3) + 0.9))
+    ax = fig.subplots()
+    ax.barh(range(len(pairs)), [p[1] for p in pairs], color="#2b6cb0")
+    for i, (_, v) in enumerate(pairs):
+        ax.text(v, i, f" {v:,.0f}", va="center", fontsize=8)
+    ax.set_yticks(range(len(pairs)), [p[0] for p in pairs])
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.margins(x=0.12)
+    fig.tight_layout()
+    return svg_of(fig)

@@ -16,6 +16,7 @@ from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
 from nexus_sti.calls import api as calls_api
 from nexus_sti.calls import pages as calls_pages
+from nexus_sti.calls import screening_pages as calls_screening_pages
 from nexus_sti.calls.tables import Proposal
 from nexus_sti.needs import api as needs_api
 from nexus_sti.needs import pages as needs_pages
@@ -70,6 +71,7 @@ def create_app(platform: Platform) -> FastAPI:
         programs_pages.router,
         audit_pages.router,
         calls_pages.router,
+        calls_screening_pages.router,
         needs_pages.router,
         proposals_pages.router,
     ):

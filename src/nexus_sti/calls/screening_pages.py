@@ -1,0 +1,276 @@
+"""Officers' pages of a call: the submissions dashboard (counts, charts, filters, bulk
+screening, exports) and the screening grid with overrides."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.tables import User
+from nexus_sti.calls.deadlines import local_time, zone_for
+from nexus_sti.calls.pagekit import PostedForm, require, take_notice
+from nexus_sti.calls.pages import track_names
+from nexus_sti.calls.service import (
+    get_call,
+)
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.workflow import PROPOSAL
+from nexus_sti.core.areas import PRIORITY_AREAS
+from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
+from nexus_sti.core.errors import InvalidInput
+from nexus_sti.platform.charts import bar_chart_svg
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.proposals.eligibility import rules_for
+from nexus_sti.proposals.exchange import export_call
+from nexus_sti.proposals.model import SECTORS
+from nexus_sti.proposals.screening import apply_screening, override_verdict, screening_list
+from nexus_sti.proposals.service import call_rules
+
+router = APIRouter(include_in_schema=False)
+
+
+def _bars(pairs: list[tuple[str, int]], *, title: str, xlabel: str) -> str:
+    return bar_chart_svg(
+        [p[0] for p in pairs], [p[1] for p in pairs], title=title, xlabel=xlabel, sort=False
+    )
+
+
+# --- submissions dashboard -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    reference: str
+    title: str
+    lead: str
+    countries: tuple[str, ...]
+    sectors: tuple[str, ...]  # one per consortium member
+    area: str
+    track: str
+    status: str
+    submitted_at: datetime | None
+
+
+def _submissions(session: Session, call: Call) -> list[Submission]:
+    members: dict[int, list[ProposalMember]] = {}
+    for m in session.scalars(
+        select(ProposalMember)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(Proposal.call_id == call.id)
+        .order_by(ProposalMember.id)
+    ):
+        members.setdefault(m.proposal_id, []).append(m)
+    out = []
+    for p in session.scalars(
+        select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
+    ):
+        team = members.get(p.id, [])
+        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        out.append(
+            Submission(
+                reference=p.reference,
+                title=p.title,
+                lead=lead.name if lead else "",
+                countries=tuple(sorted({m.country for m in team}, key=lambda c: (c != "JPN", c))),
+                sectors=tuple(m.sector for m in team),
+                area=p.area,
+                track=p.track,
+                status=p.status,
+                submitted_at=p.submitted_at,
+            )
+        )
+    return out
+
+
+@router.get("/calls/{reference}/submissions")
+def submissions_page(
+    reference: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    status: str = Query("", pattern="^[a-z_]*$"),
+    country_code: str = Query("", alias="country", pattern="^([A-Z]{3})?$"),
+) -> Response:
+    actor = actor_for(user)
+    require(actor, "proposals.read_all", "see a call's submissions")
+    call = get_call(session, actor=actor, reference=reference)
+    everything = _submissions(session, call)
+    rows = [
+        s
+        for s in everything
+        if (not status or s.status == status) and (not country_code or country_code in s.countries)
+    ]
+    by_country = Counter(c for s in rows for c in s.countries)
+    by_area = Counter(s.area for s in rows)
+    by_sector = Counter(sector for s in rows for sector in s.sectors)
+    by_track = Counter(s.track for s in rows)
+    names = track_names(session)
+    charts = []
+    if rows:
+        charts = [
+            _bars(
+                [(c.name, by_country[c.iso3]) for c in COUNTRIES],
+                title="Proposals involving each country",
+                xlabel="proposals",
+            ),
+            _bars(
+                [(a.name, by_area[a.code]) for a in PRIORITY_AREAS if a.code in by_area],
+                title="Proposals by primary priority area",
+                xlabel="proposals",
+            ),
+            _bars(
+                [(s, by_sector[s]) for s in SECTORS],
+                title="Consortium members by sector",
+                xlabel="members",
+            ),
+            _bars(
+                [(names.get(t, t), n) for t, n in sorted(by_track.items())],
+                title="Proposals by track",
+                xlabel="proposals",
+            ),
+        ]
+    zone = zone_for(user.country)
+    return render(
+        request,
+        "call_submissions.html",
+        user,
+        title=f"Submissions: {call.reference}",
+        call=call,
+        rows=rows,
+        total=len(everything),
+        by_status=Counter(s.status for s in everything),
+        statuses=PROPOSAL.states,
+        countries=ISO3_CODES,
+        status=status,
+        country_code=country_code,
+        charts=charts,
+        tables={"country": by_country, "area": by_area, "sector": by_sector},
+        submitted={s.reference: local_time(s.submitted_at, zone) for s in rows if s.submitted_at},
+        notice=take_notice(request),
+    )
+
+
+EXPORT_MEDIA = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get("/calls/{reference}/submissions/export")
+def export_submissions(
+    reference: str,
+    user: PageUser,
+    session: SessionDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Response:
+    """The call's proposals as nexus-proposals/1, for people logged in to the pages (the API
+    serves the same file at /api/v1/calls/{reference}/proposals/export with a token)."""
+    data = export_call(session, actor=actor_for(user), call_reference=reference, format=format)
+    return Response(
+        data,
+        media_type=EXPORT_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{reference}.{format}"'},
+    )
+
+
+# --- screening -------------------------------------------------------------------------------
+
+
+def _screening_view(
+    request: Request,
+    user: User,
+    session: Session,
+    reference: str,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    actor = actor_for(user)
+    rows = screening_list(session, actor=actor, call_reference=reference)
+    call = get_call(session, actor=actor, reference=reference)
+    return render(
+        request,
+        "call_screening.html",
+        user,
+        status_code=422 if error else 200,
+        title=f"Screening: {reference}",
+        call=call,
+        rows=rows,
+        rules=rules_for(call_rules(session, call).track),
+        error=error,
+        form=form or {},
+        notice=take_notice(request),
+    )
+
+
+@router.get("/calls/{reference}/screening")
+def screening_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    return _screening_view(request, user, session, reference)
+
+
+@router.post("/calls/{reference}/overrides", dependencies=[Depends(require_csrf)])
+def override_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    actor = actor_for(user)
+    fields = {k: posted[0].get(k, "") for k in ("reference", "rule_id", "passed", "justification")}
+    in_call = {r.reference for r in screening_list(session, actor=actor, call_reference=reference)}
+    try:
+        if fields["reference"] not in in_call:
+            raise InvalidInput("reference", f"not a submitted proposal of call {reference}")
+        if fields["passed"] not in ("pass", "fail"):
+            raise InvalidInput("passed", "choose pass or fail")
+        override_verdict(
+            session,
+            actor=actor,
+            reference=fields["reference"],
+            rule_id=fields["rule_id"],
+            passed=fields["passed"] == "pass",
+            justification=fields["justification"],
+            now=utcnow(),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _screening_view(request, user, session, reference, error=exc.message, form=fields)
+    verdict = "passes" if fields["passed"] == "pass" else "fails"
+    request.session["notice"] = (
+        f"{fields['reference']}: {fields['rule_id']} now {verdict} by your override "
+        "(audit: eligibility.overridden). Apply the screening to update its status."
+    )
+    return RedirectResponse(f"/calls/{reference}/screening", status_code=303)
+
+
+@router.post("/calls/{reference}/screening/apply", dependencies=[Depends(require_csrf)])
+def apply_screening_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    fields, lists = posted
+    back = "submissions" if fields.get("next") == "submissions" else "screening"
+    chosen = lists.get("references", [])
+    if fields.get("scope") != "all" and not chosen:
+        request.session["notice"] = "Nothing applied: choose at least one proposal."
+        return RedirectResponse(f"/calls/{reference}/{back}", status_code=303)
+    counts = apply_screening(
+        session,
+        actor=actor_for(user),
+        call_reference=reference,
+        now=utcnow(),
+        references=None if fields.get("scope") == "all" else chosen,
+    )
+    request.session["notice"] = (
+        f"Screening applied: {counts['eligible']} eligible, {counts['ineligible']} ineligible "
+        "(audit: call.screened)."
+    )
+    return RedirectResponse(f"/calls/{reference}/{back}", status_code=303)
