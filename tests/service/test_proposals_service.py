@@ -17,7 +17,7 @@ from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
-from nexus_sti.proposals import screening
+from nexus_sti.proposals import files, screening
 from nexus_sti.proposals import service as proposals
 from nexus_sti.proposals.model import parse_content
 
@@ -262,12 +262,12 @@ def test_a_new_attachment_after_submission_needs_submitting_again(
         )
         proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
         ref = saved.proposal.reference
-        proposals.save_attachment(
+        files.save_attachment(
             s, actor=sato, reference=ref, kind="project_description", filename="a.pdf",
             data=pdf(1), now=NOW,
         )  # fmt: skip
         first = proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
-        proposals.save_attachment(
+        files.save_attachment(
             s, actor=sato, reference=ref, kind="project_description", filename="a.pdf",
             data=pdf(2), now=NOW,
         )  # fmt: skip

@@ -15,7 +15,7 @@ from nexus_sti.accounts.model import Actor
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
-from nexus_sti.proposals import screening, service
+from nexus_sti.proposals import files, screening, service
 from nexus_sti.proposals.schemas import (
     AttachmentRead,
     InvitationAnswer,
@@ -137,7 +137,7 @@ async def upload(
 ) -> AttachmentRead:
     """A PDF, checked by its content, size and page count."""
     data = await file.read(MAX_UPLOAD)
-    attachment = service.save_attachment(
+    attachment = files.save_attachment(
         session,
         actor=actor,
         reference=reference,
@@ -153,15 +153,13 @@ async def upload(
 def attachments(reference: str, actor: ApiActor, session: SessionDep) -> list[AttachmentRead]:
     return [
         AttachmentRead.model_validate(a, from_attributes=True)
-        for a in service.list_attachments(session, actor=actor, reference=reference)
+        for a in files.list_attachments(session, actor=actor, reference=reference)
     ]
 
 
 @router.get("/proposals/{reference}/attachments/{attachment_id}")
 def download(reference: str, attachment_id: int, actor: ApiActor, session: SessionDep) -> Response:
-    a = service.get_attachment(
-        session, actor=actor, reference=reference, attachment_id=attachment_id
-    )
+    a = files.get_attachment(session, actor=actor, reference=reference, attachment_id=attachment_id)
     return Response(
         a.content,
         media_type=a.media_type,

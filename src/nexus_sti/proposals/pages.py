@@ -30,8 +30,9 @@ from nexus_sti.core.countries import COUNTRIES
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
-from nexus_sti.proposals import service
+from nexus_sti.proposals import files, service
 from nexus_sti.proposals.eligibility import Verdict
+from nexus_sti.proposals.files import ATTACHMENT_KINDS
 from nexus_sti.proposals.forms import (
     EditorForm,
     RawContent,
@@ -41,7 +42,6 @@ from nexus_sti.proposals.forms import (
     raw_content,
 )
 from nexus_sti.proposals.model import ROLES, SECTORS, parse_content
-from nexus_sti.proposals.service import ATTACHMENT_KINDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -241,7 +241,7 @@ def _proposal_page(
         content=content,
         members=members,
         verdicts=service.check_proposal(session, actor=actor, reference=reference),
-        attachments=service.list_attachments(session, actor=actor, reference=reference),
+        attachments=files.list_attachments(session, actor=actor, reference=reference),
         attachment_kinds=ATTACHMENT_KINDS,
         role_labels=ROLES,
         versions=service.versions_of(session, actor=actor, reference=reference),
@@ -347,7 +347,7 @@ def upload_attachment_page(
     actor = _require_applicant(user)
     service.readable_proposal(session, actor=actor, reference=reference)
     try:
-        attachment = service.save_attachment(
+        attachment = files.save_attachment(
             session,
             actor=actor,
             reference=reference,
@@ -369,7 +369,7 @@ def upload_attachment_page(
 def download_attachment(
     reference: str, attachment_id: int, user: PageUser, session: SessionDep
 ) -> Response:
-    a = service.get_attachment(
+    a = files.get_attachment(
         session, actor=actor_for(user), reference=reference, attachment_id=attachment_id
     )
     return Response(

@@ -31,7 +31,7 @@ from nexus_sti.calls.tables import (
     ProposalVersion,
 )
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
 from nexus_sti.core.money import Money
 from nexus_sti.programs.loader import parse_program
 from nexus_sti.programs.tables import ProgramVersion
@@ -87,7 +87,7 @@ def readable_proposal(session: Session, *, actor: Actor, reference: str) -> Prop
     raise NotFound("proposal", reference)
 
 
-def _owned(session: Session, actor: Actor, reference: str) -> Proposal:
+def owned_proposal(session: Session, actor: Actor, reference: str) -> Proposal:
     _require(actor, "proposals.create", "change proposals")
     proposal = _by_reference(session, reference)
     if proposal is None or proposal.owner_id != actor.user_id:
@@ -264,7 +264,7 @@ def _owner_email(session: Session, actor: Actor) -> str:
     return user.email if user else ""
 
 
-def _open_call(session: Session, reference: str, now: datetime, stage: str = "full") -> Call:
+def open_call(session: Session, reference: str, now: datetime, stage: str = "full") -> Call:
     """The call, if it takes work at ``stage`` now. A two-stage call takes concepts until its
     concept deadline and full proposals, by invitation, until its final deadline."""
     call = session.scalar(select(Call).where(Call.reference == reference))
@@ -291,7 +291,7 @@ def create_proposal(
 ) -> Saved:
     """A new draft in an open call, owned by the applicant who creates it."""
     _require(actor, "proposals.create", "create proposals")
-    call = _open_call(session, call_reference, now, stage="concept")
+    call = open_call(session, call_reference, now, stage="concept")
     count = session.scalar(select(func.count()).where(Proposal.call_id == call.id)) or 0
     proposal = Proposal(
         call_id=call.id,
@@ -333,12 +333,12 @@ def update_proposal(
 ) -> Saved:
     """Save an edit as the next version. Until the deadline only; a submitted proposal goes back
     to draft and must be submitted again (its earlier submission stays on record)."""
-    proposal = _owned(session, actor, reference)
+    proposal = owned_proposal(session, actor, reference)
     if proposal.status == "withdrawn":
         raise RuleViolation("proposal.withdrawn", "a withdrawn proposal cannot be edited")
     call = session.get(Call, proposal.call_id)
     assert call is not None
-    _open_call(session, call.reference, now, proposal.stage)
+    open_call(session, call.reference, now, proposal.stage)
     invitations = store_content(session, proposal, content, _owner_email(session, actor))
     proposal.requested_amount = agency_request(session, call, content)
     proposal.version += 1
@@ -419,7 +419,7 @@ class Receipt:
 def submit_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Receipt:
     """Submit before the deadline. Idempotent: submitting unchanged content again returns the
     same receipt and records nothing new."""
-    proposal = _owned(session, actor, reference)
+    proposal = owned_proposal(session, actor, reference)
     call = session.get(Call, proposal.call_id)
     assert call is not None
     content = content_of(session, proposal)
@@ -427,7 +427,7 @@ def submit_proposal(session: Session, *, actor: Actor, reference: str, now: date
     if proposal.status == "submitted" and proposal.content_digest == digest:
         assert proposal.submitted_at is not None
         return Receipt(reference, call.reference, proposal.version, proposal.submitted_at, digest)
-    _open_call(session, call.reference, now, proposal.stage)
+    open_call(session, call.reference, now, proposal.stage)
     failing = [v for v in current_verdicts(session, proposal) if not v.passed]
     if failing:
         raise RuleViolation(
@@ -454,7 +454,7 @@ def submit_proposal(session: Session, *, actor: Actor, reference: str, now: date
 
 
 def withdraw_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Proposal:
-    proposal = _owned(session, actor, reference)
+    proposal = owned_proposal(session, actor, reference)
     proposal.status = step(PROPOSAL, proposal.status, "withdraw", actor.role)
     record(
         session,
@@ -514,84 +514,3 @@ def versions_of(session: Session, *, actor: Actor, reference: str) -> list[Propo
             .order_by(ProposalVersion.version)
         )
     )
-
-
-ATTACHMENT_KINDS: dict[str, str] = {
-    "project_description": "Project description",
-    "budget_justification": "Budget justification",
-    "letter_of_support": "Letter of support",
-}
-
-
-def save_attachment(
-    session: Session,
-    *,
-    actor: Actor,
-    reference: str,
-    kind: str,
-    filename: str,
-    data: bytes,
-    now: datetime,
-) -> Attachment:
-    """Store a PDF checked by its content (see proposals/attachments.py); a new upload of the
-    same kind replaces the old one. Until the deadline only."""
-    from nexus_sti.proposals.attachments import check_attachment
-
-    proposal = _owned(session, actor, reference)
-    if kind not in ATTACHMENT_KINDS:
-        raise InvalidInput("kind", f"one of: {', '.join(ATTACHMENT_KINDS)}")
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
-    _open_call(session, call.reference, now, proposal.stage)
-    checked = check_attachment(data, filename=filename)
-    session.execute(
-        delete(Attachment).where(Attachment.proposal_id == proposal.id, Attachment.kind == kind)
-    )
-    attachment = Attachment(
-        proposal_id=proposal.id,
-        kind=kind,
-        filename=checked.filename,
-        media_type=checked.media_type,
-        size=checked.size,
-        pages=checked.pages,
-        sha256=checked.sha256,
-        content=data,
-        uploaded_at=now,
-    )
-    session.add(attachment)
-    session.flush()
-    if proposal.status == "submitted" and proposal.content_digest != submission_digest(
-        session, proposal, content_of(session, proposal)
-    ):
-        proposal.status = "draft"  # a changed file is a change: submit again before the deadline
-    record(
-        session,
-        action="proposal.attachment_uploaded",
-        actor=actor,
-        subject_type="proposal",
-        subject_id=reference,
-        inputs={"kind": kind, "sha256": checked.sha256, "size": checked.size},
-        now=now,
-        summary={"kind": kind, "pages": checked.pages, "filename": checked.filename},
-    )
-    session.commit()
-    return attachment
-
-
-def list_attachments(session: Session, *, actor: Actor, reference: str) -> list[Attachment]:
-    proposal = readable_proposal(session, actor=actor, reference=reference)
-    return list(
-        session.scalars(
-            select(Attachment).where(Attachment.proposal_id == proposal.id).order_by(Attachment.id)
-        )
-    )
-
-
-def get_attachment(
-    session: Session, *, actor: Actor, reference: str, attachment_id: int
-) -> Attachment:
-    proposal = readable_proposal(session, actor=actor, reference=reference)
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None or attachment.proposal_id != proposal.id:
-        raise NotFound("attachment", attachment_id)
-    return attachment
