@@ -203,3 +203,19 @@ def test_names_in_every_script_are_accepted() -> None:
     content = parse_content(raw)
     assert content.members[1].name == "ສົມພອນ ແກ້ວມະນີ"
     assert content.members[0].orcid == "0000-0002-1825-0097"
+
+
+def test_a_co_funders_own_caps_apply_in_its_currency() -> None:
+    vietnam = CONFIG.funders[10]
+    assert vietnam.country == "VNM"
+    capped = vietnam.model_copy(update={"max_per_year": 500_000_000})
+    call = rules("bilateral")
+    call = CallRules(**{**call.__dict__, "funders": {**call.funders, vietnam.code: capped}})
+    verdicts = check_eligibility(
+        parse_content(bilateral()), call, Context(attachments=("project_description",))
+    )
+    failing = {v.rule_id: v.message for v in verdicts if not v.passed}
+    assert failing["budget.caps"] == (
+        "2027: Viet Nam national co-funding agency is asked for 900,000,000 VND; "
+        "most per year 500,000,000 VND"
+    )

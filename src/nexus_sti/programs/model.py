@@ -51,6 +51,9 @@ class Funder(_Frozen):
     # A national co-funder pays for its own country's teams only; the implementing agency pays
     # for the countries listed here (usually its own).
     pays_for: tuple[str, ...]
+    # A national co-funder's own limits for one project, in its country's currency (optional).
+    max_per_project: Decimal | None = Field(None, gt=0)
+    max_per_year: Decimal | None = Field(None, gt=0)
 
     _check_country = field_validator("country")(lambda cls, v: _countries((v,))[0])
     _check_pays_for = field_validator("pays_for")(lambda cls, v: _countries(v))

@@ -225,6 +225,30 @@ def _budget_caps(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
                 )
     if total.amount <= Decimal(0):
         return _fail(rid, "add the budget the implementing agency is asked for", "budget")
+    for code, funder in r.funders.items():
+        lines = [b for b in p.budget if b.funder == code]
+        if not lines or code == r.implementing_agency:
+            continue
+        currency = lines[0].currency
+        asked = sum((b.amount for b in lines), Decimal(0))
+        if funder.max_per_project is not None and asked > funder.max_per_project:
+            most = Money(funder.max_per_project, currency)
+            message = (
+                f"{funder.name} is asked for {Money(asked, currency)}; most per project {most}"
+            )
+            return _fail(rid, message, "budget")
+        if funder.max_per_year is not None:
+            per_year: dict[int, Decimal] = {}
+            for b in lines:
+                per_year[b.year] = per_year.get(b.year, Decimal(0)) + b.amount
+            for year, yearly in sorted(per_year.items()):
+                if yearly > funder.max_per_year:
+                    most = Money(funder.max_per_year, currency)
+                    asked_then = Money(yearly, currency)
+                    message = (
+                        f"{year}: {funder.name} is asked for {asked_then}; most per year {most}"
+                    )
+                    return _fail(rid, message, "budget")
     return _ok(rid, f"implementing agency's share {total} within {cap}")
 
 
