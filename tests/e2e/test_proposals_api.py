@@ -232,3 +232,34 @@ def test_export_then_import_round_trips_every_format(client: TestClient) -> None
         f"/api/v1/calls/{closed}/proposals/export", headers=api_token(client, "applicant")
     )
     assert refused.status_code == 403
+
+
+def test_two_stage_call_invitation_from_the_screening_page(client: TestClient) -> None:
+    from tests.e2e.conftest import csrf_of, login
+
+    officer = api_token(client, "officer")
+    call = client.post(
+        "/api/v1/calls",
+        json={"track": "bilateral", "title": "Two-stage 2027", "two_stage": True,
+              "opens_at": "2026-01-01T00:00:00Z", "concept_closes_at": "2030-01-01T00:00:00Z",
+              "closes_at": "2030-06-01T00:00:00Z"},
+        headers=officer,
+    ).json()["reference"]  # fmt: skip
+    client.post(f"/api/v1/calls/{call}/actions", json={"action": "open"}, headers=officer)
+    me = api_token(client, "applicant")
+    body = client.post("/api/v1/proposals", json={"call": call, "content": content()},
+                       headers=me).json()  # fmt: skip
+    assert body["stage"] == "concept"
+    client.post(f"/api/v1{body['invitations'][0]['link']}", json={"accept": True})
+    receipt = client.post(f"/api/v1/proposals/{body['reference']}/submit", headers=me)
+    assert receipt.status_code == 200, receipt.text  # a concept needs no attachment
+    login(client, "officer")
+    page = client.get(f"/calls/{call}/screening")
+    assert "Invite to full proposal" in page.text
+    invited = client.post(
+        f"/calls/{call}/invite-full",
+        data={"reference": body["reference"], "csrf_token": csrf_of(page.text)},
+    )
+    assert invited.status_code == 303
+    detail = client.get(f"/api/v1/proposals/{body['reference']}", headers=me).json()
+    assert (detail["stage"], detail["status"]) == ("full", "draft")

@@ -25,14 +25,19 @@ from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import PROPOSAL
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
-from nexus_sti.core.errors import InvalidInput
+from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
 from nexus_sti.proposals.model import SECTORS
-from nexus_sti.proposals.screening import apply_screening, override_verdict, screening_list
+from nexus_sti.proposals.screening import (
+    apply_screening,
+    invite_to_full_proposal,
+    override_verdict,
+    screening_list,
+)
 from nexus_sti.proposals.service import call_rules
 
 router = APIRouter(include_in_schema=False)
@@ -274,3 +279,20 @@ def apply_screening_page(
         "(audit: call.screened)."
     )
     return RedirectResponse(f"/calls/{reference}/{back}", status_code=303)
+
+
+@router.post("/calls/{reference}/invite-full", dependencies=[Depends(require_csrf)])
+def invite_full_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    """Two-stage calls: move a concept to the full-proposal stage."""
+    proposal_ref = posted[0].get("reference", "")
+    actor = actor_for(user)
+    in_call = {r.reference for r in screening_list(session, actor=actor, call_reference=reference)}
+    if proposal_ref not in in_call:
+        raise NotFound("proposal", proposal_ref)
+    invite_to_full_proposal(session, actor=actor, reference=proposal_ref, now=utcnow())
+    request.session["notice"] = (
+        f"{proposal_ref} is invited to the full-proposal stage (audit: proposal.invited_to_full)."
+    )
+    return RedirectResponse(f"/calls/{reference}/screening", status_code=303)

@@ -32,6 +32,7 @@ class ScreeningRow:
     title: str
     status: str
     verdicts: tuple[Verdict, ...]
+    stage: str = "full"
 
     @property
     def eligible(self) -> bool:
@@ -69,6 +70,7 @@ def screening_list(session: Session, *, actor: Actor, call_reference: str) -> li
             p.title,
             p.status,
             apply_overrides(current_verdicts(session, p), _overrides(session, p.id)),
+            p.stage,
         )
         for p in proposals
     ]
