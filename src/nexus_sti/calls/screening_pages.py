@@ -4,24 +4,18 @@ screening, exports) and the screening grid with overrides."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import local_time, zone_for
-from nexus_sti.calls.pagekit import PostedForm, require, take_notice
+from nexus_sti.calls.pagekit import PostedForm, take_notice
 from nexus_sti.calls.pages import track_names
-from nexus_sti.calls.service import (
-    get_call,
-)
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.service import call_submissions, get_call
 from nexus_sti.calls.workflow import PROPOSAL
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
@@ -52,50 +46,6 @@ def _bars(pairs: list[tuple[str, int]], *, title: str, xlabel: str) -> str:
 # --- submissions dashboard -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
-    reference: str
-    title: str
-    lead: str
-    countries: tuple[str, ...]
-    sectors: tuple[str, ...]  # one per consortium member
-    area: str
-    track: str
-    status: str
-    submitted_at: datetime | None
-
-
-def _submissions(session: Session, call: Call) -> list[Submission]:
-    members: dict[int, list[ProposalMember]] = {}
-    for m in session.scalars(
-        select(ProposalMember)
-        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
-        .where(Proposal.call_id == call.id)
-        .order_by(ProposalMember.id)
-    ):
-        members.setdefault(m.proposal_id, []).append(m)
-    out = []
-    for p in session.scalars(
-        select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
-    ):
-        team = members.get(p.id, [])
-        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
-        out.append(
-            Submission(
-                reference=p.reference,
-                title=p.title,
-                lead=lead.name if lead else "",
-                countries=tuple(sorted({m.country for m in team}, key=lambda c: (c != "JPN", c))),
-                sectors=tuple(m.sector for m in team),
-                area=p.area,
-                track=p.track,
-                status=p.status,
-                submitted_at=p.submitted_at,
-            )
-        )
-    return out
-
-
 @router.get("/calls/{reference}/submissions")
 def submissions_page(
     reference: str,
@@ -106,9 +56,8 @@ def submissions_page(
     country_code: str = Query("", alias="country", pattern="^([A-Z]{3})?$"),
 ) -> Response:
     actor = actor_for(user)
-    require(actor, "proposals.read_all", "see a call's submissions")
     call = get_call(session, actor=actor, reference=reference)
-    everything = _submissions(session, call)
+    everything = call_submissions(session, actor=actor, reference=reference)
     rows = [
         s
         for s in everything

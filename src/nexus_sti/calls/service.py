@@ -275,3 +275,50 @@ def transition_call(
     )
     session.commit()
     return call
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    reference: str
+    title: str
+    lead: str
+    countries: tuple[str, ...]
+    sectors: tuple[str, ...]  # one per consortium member
+    area: str
+    track: str
+    status: str
+    submitted_at: datetime | None
+
+
+def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[Submission]:
+    """Every proposal of a call with its lead, countries and members' sectors (officers)."""
+    _require(actor, "proposals.read_all", "see a call's submissions")
+    call = get_call(session, actor=actor, reference=reference)
+    members: dict[int, list[ProposalMember]] = {}
+    for m in session.scalars(
+        select(ProposalMember)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(Proposal.call_id == call.id)
+        .order_by(ProposalMember.id)
+    ):
+        members.setdefault(m.proposal_id, []).append(m)
+    out = []
+    for p in session.scalars(
+        select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
+    ):
+        team = members.get(p.id, [])
+        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        out.append(
+            Submission(
+                reference=p.reference,
+                title=p.title,
+                lead=lead.name if lead else "",
+                countries=tuple(sorted({m.country for m in team}, key=lambda c: (c != "JPN", c))),
+                sectors=tuple(m.sector for m in team),
+                area=p.area,
+                track=p.track,
+                status=p.status,
+                submitted_at=p.submitted_at,
+            )
+        )
+    return out

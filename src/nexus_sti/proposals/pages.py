@@ -9,7 +9,6 @@ not end up in the history or a Referer header, and reloading the page does not s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -27,7 +26,7 @@ from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
-from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import InvalidInput, PermissionDenied, RuleViolation
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
 from nexus_sti.proposals import files, service
@@ -382,23 +381,9 @@ def download_attachment(
 # --- invitations (no login: the token in the link is the credential) ---------------------
 
 
-def _invitation(session: Session, token: str) -> tuple[ProposalMember, Proposal] | None:
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    member = session.scalar(
-        select(ProposalMember).where(ProposalMember.invite_token_hash == digest)
-    )
-    if member is None or member.confirmation != "invited":
-        return None
-    proposal = session.get(Proposal, member.proposal_id)
-    return (member, proposal) if proposal is not None else None
-
-
 @router.get("/invitations/{token}")
 def invitation_page(token: str, request: Request, session: SessionDep) -> Response:
-    found = _invitation(session, token)
-    if found is None:
-        raise NotFound("invitation", "(this link)")
-    member, proposal = found
+    member, proposal = service.read_invitation(session, token=token)
     return render(
         request,
         "invitation.html",

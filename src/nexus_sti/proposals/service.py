@@ -469,16 +469,29 @@ def withdraw_proposal(session: Session, *, actor: Actor, reference: str, now: da
     return proposal
 
 
-def respond_to_invitation(
-    session: Session, *, token: str, accept: bool, now: datetime
-) -> ProposalMember:
-    """An invited member confirms (or declines) with the link they were sent."""
+def _invited_member(session: Session, token: str) -> ProposalMember:
     digest = hashlib.sha256(token.encode()).hexdigest()
     member = session.scalar(
         select(ProposalMember).where(ProposalMember.invite_token_hash == digest)
     )
     if member is None or member.confirmation != "invited":
         raise NotFound("invitation", "(this link)")
+    return member
+
+
+def read_invitation(session: Session, *, token: str) -> tuple[ProposalMember, Proposal]:
+    """The invited member and the proposal, for the page where they answer."""
+    member = _invited_member(session, token)
+    proposal = session.get(Proposal, member.proposal_id)
+    assert proposal is not None
+    return member, proposal
+
+
+def respond_to_invitation(
+    session: Session, *, token: str, accept: bool, now: datetime
+) -> ProposalMember:
+    """An invited member confirms (or declines) with the link they were sent."""
+    member = _invited_member(session, token)
     member.confirmation = "confirmed" if accept else "declined"
     member.invite_token_hash = None
     proposal = session.get(Proposal, member.proposal_id)
