@@ -114,6 +114,15 @@ def test_applicant_sees_own_proposals_with_local_script_names(client: TestClient
     assert any("\u4e00" <= ch <= "\u9fff" for ch in lines[1])
 
 
+def test_applicant_dashboard_counts_down_open_calls_in_japan_time(client: TestClient) -> None:
+    login(client, "applicant")
+    page = client.get("/").text
+    assert "Open calls" in page
+    assert "(UTC+09:00, Asia/Tokyo)" in page
+    assert "days" in page
+    assert "/proposals/new?call=DEMO-NEXUS-" in page
+
+
 def test_unbuilt_areas_say_so_plainly(client: TestClient) -> None:
     login(client, "officer")
     page = client.get("/areas/selection")

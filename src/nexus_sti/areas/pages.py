@@ -13,11 +13,13 @@ from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.areas.registry import area
 from nexus_sti.audit.service import list_audit_entries
-from nexus_sti.calls.service import call_statistics, list_proposals
+from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
+from nexus_sti.calls.service import call_statistics, list_calls, list_proposals
 from nexus_sti.core.countries import ASEAN_MEMBERS, country
 from nexus_sti.core.errors import NotFound, PermissionDenied
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.charts import bar_chart_svg
+from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render
 from nexus_sti.programs.service import current_program
 
@@ -50,6 +52,17 @@ def dashboard(request: Request, user: PageUser, session: SessionDep) -> Response
         ctx["users_by_role"] = dict(rows)
     if actor.role in (Role.APPLICANT, Role.FUNDING_PARTNER):
         ctx["proposals"] = list_proposals(session, actor=actor, per_page=10)
+    if actor.role is Role.APPLICANT:
+        now, zone = utcnow(), zone_for(actor.country)
+        ctx["open_calls"] = [
+            {
+                "call": c,
+                "deadline": local_time(c.closes_at, zone),
+                "left": time_left(c.closes_at, now),
+            }
+            for c in list_calls(session, actor=actor)
+            if accepting(c.status, c.opens_at, c.closes_at, now) is None
+        ]
     if user.researcher_id is not None:
         ctx["researcher"] = session.get(Researcher, user.researcher_id)
     return render(request, "dashboard.html", user, **ctx)
