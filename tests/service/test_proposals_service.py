@@ -80,6 +80,20 @@ def attach(platform: Platform, reference: str) -> None:
         s.commit()
 
 
+def ready_draft(platform: Platform, call_ref: str) -> tuple[Actor, str]:
+    """Sato's draft in the call, with the Vietnamese lead confirmed and the description
+    uploaded: ready to submit."""
+    sato = applicant(platform, "sato", "sato@example.org")
+    with platform.session() as s:
+        saved = proposals.create_proposal(
+            s, actor=sato, call_reference=call_ref, content=content(), now=NOW
+        )
+        proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
+        ref = saved.proposal.reference
+    attach(platform, ref)
+    return sato, ref
+
+
 def test_draft_fail_fix_confirm_submit_and_resubmit(platform: Platform, call_ref: str) -> None:
     sato = applicant(platform, "sato", "sato@example.org")
     with platform.session() as s:
@@ -123,14 +137,7 @@ def test_draft_fail_fix_confirm_submit_and_resubmit(platform: Platform, call_ref
 
 
 def test_the_last_second_counts_and_the_next_does_not(platform: Platform, call_ref: str) -> None:
-    sato = applicant(platform, "sato", "sato@example.org")
-    with platform.session() as s:
-        saved = proposals.create_proposal(
-            s, actor=sato, call_reference=call_ref, content=content(), now=NOW
-        )
-        proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
-        ref = saved.proposal.reference
-    attach(platform, ref)
+    sato, ref = ready_draft(platform, call_ref)
     with platform.session() as s:
         with pytest.raises(RuleViolation, match="the deadline passed"):
             proposals.submit_proposal(
@@ -169,14 +176,7 @@ def test_applicants_never_reach_each_others_proposals(platform: Platform, call_r
 
 
 def test_screening_with_an_audited_override(platform: Platform, call_ref: str) -> None:
-    sato = applicant(platform, "sato", "sato@example.org")
-    with platform.session() as s:
-        saved = proposals.create_proposal(
-            s, actor=sato, call_reference=call_ref, content=content(), now=NOW
-        )
-        proposals.respond_to_invitation(s, token=saved.invitations[0].token, accept=True, now=NOW)
-        ref = saved.proposal.reference
-    attach(platform, ref)
+    sato, ref = ready_draft(platform, call_ref)
     with platform.session() as s:
         proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
         rows = screening.screening_list(s, actor=OFFICER, call_reference=call_ref)
