@@ -190,3 +190,46 @@ def test_production_mode_refuses_default_secret_and_demo(
     assert cli("db", "upgrade")[0] == 0
     code, _, err = cli("demo", "seed")
     assert code == 5 and "not loaded in production" in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_selection_run_save_verify_and_solve_a_file(cli: Cli, tmp_path: Path) -> None:
+    import json
+
+    assert cli("run", "--no-serve")[0] == 0
+    _, out, _ = cli("calls", "list")
+    closed = next(
+        line.split()[1] for line in out.splitlines() if "closed" in line and "BIL" in line
+    )
+    code, _, err = cli("selection", "run", "--call", closed)
+    assert code == 6 and "screened" in err, "an unscreened call cannot be selected"
+    assert cli("calls", "action", closed, "screen")[0] == 0
+    assert cli("calls", "screening", closed, "--apply")[0] == 0
+    problem = tmp_path / "problem.json"
+    result = tmp_path / "result.json"
+    code, out, err = cli(
+        "selection", "run", "--call", closed, "--save", "--note", "cli run", "--time-limit", "5",
+        "--problem-out", str(problem), "--output", str(result),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "saved as selection run 1" in out
+    saved = json.loads(result.read_text())
+    code, out, err = cli("selection", "verify", "1")
+    assert code == 0, err
+    assert "selection same" in out
+    code, _, err = cli("selection", "approve", "1", "--note", "mine")
+    assert code == 3 and "four eyes" in err
+    # The exported problem solves offline to the same selection.
+    again = tmp_path / "again.json"
+    code, out, err = cli("selection", "solve", "--problem", str(problem), "--output", str(again))
+    assert code == 0, err
+    assert json.loads(again.read_text())["selected"] == saved["selected"]
+    # A broken file names the field and the rule, and writes nothing.
+    raw = json.loads(problem.read_text())
+    raw["candidates"][0]["merit"] = "high"
+    problem.write_text(json.dumps(raw))
+    broken = tmp_path / "broken.json"
+    code, _, err = cli("selection", "solve", "--problem", str(problem), "--output", str(broken))
+    assert code == 2
+    assert "candidates[0].merit" in err
+    assert not broken.exists()

@@ -112,6 +112,9 @@ PERMISSIONS: dict[str, Permission] = {
         Permission(
             "proposals.screen", _STAFF, "screen proposals' eligibility and override a verdict"
         ),
+        Permission("selection.read", _STAFF, "see selection runs, their explanations and awards"),
+        Permission("selection.run", _STAFF, "run a portfolio selection and save it for decision"),
+        Permission("selection.decide", _STAFF, "approve or reject another officer's selection run"),
     )
 }
 

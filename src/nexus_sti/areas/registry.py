@@ -64,7 +64,7 @@ AREAS: tuple[Area, ...] = (
         "Selection",
         "A balanced portfolio under the budget, explained and reproducible.",
         _STAFF,
-        built=False,
+        built=True,
         planned="portfolio optimisation against the country targets (issue 6)",
     ),
     Area(

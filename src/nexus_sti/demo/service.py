@@ -33,17 +33,22 @@ from nexus_sti.calls.tables import (
     ProposalMember,
     ProposalVersion,
 )
-from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
+from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
+from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
+from nexus_sti.demo.reviews import Criterion, calibrate_totals, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.programs.loader import load_preset, load_program_file, parse_program
+from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
+from nexus_sti.review.tables import ProposalScore
+from nexus_sti.selection.tables import Award, SelectionRun
 
 DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
@@ -108,7 +113,12 @@ def remove_demo_data(session: Session) -> None:
     they are unlinked here and linked to the new data set's researchers by the next seeding."""
     session.execute(update(User).where(User.synthetic.is_(True)).values(researcher_id=None))
     synthetic_proposals = select(Proposal.id).where(Proposal.synthetic.is_(True))
-    children = (BudgetLine, ProposalVersion, Attachment, EligibilityOverride, ProposalMember)
+    synthetic_calls = select(Call.id).where(Call.synthetic.is_(True))
+    session.execute(delete(Award).where(Award.proposal_id.in_(synthetic_proposals)))
+    session.execute(delete(SelectionRun).where(SelectionRun.call_id.in_(synthetic_calls)))
+    children = (
+        BudgetLine, ProposalVersion, Attachment, EligibilityOverride, ProposalMember, ProposalScore,
+    )  # fmt: skip
     for child in children:
         session.execute(delete(child).where(child.proposal_id.in_(synthetic_proposals)))
     for table in (Proposal, Call, HostOffer, MobilityApplicant, Researcher, Organisation):
@@ -238,6 +248,8 @@ def seed_demo(
     _demo_budgets_and_attachments(
         session, proposals, members, calls, agency, now, np.random.default_rng(seed + 1)
     )
+    _demo_cofunding(session, proposals, members, calls, config, np.random.default_rng(seed + 2))
+    _demo_scores(session, proposals, dataset, config, now, np.random.default_rng(seed + 3))
     progress("mobility", 4, total)
     session.add_all(
         MobilityApplicant(
@@ -385,6 +397,94 @@ def _demo_budgets_and_attachments(
                 uploaded_at=now,
             )
         )
+
+
+def _demo_scores(
+    session: Session,
+    proposals: list[Proposal],
+    dataset: DemoDataset,
+    config: ProgramConfig,
+    now: datetime,
+    rng: np.random.Generator,
+) -> None:
+    """Simulated reviews of every demo proposal (three reviewers each from the demo's reviewer
+    pool, each with a leniency), calibrated per call with the platform's calibration model and
+    stored as the proposals' scores, labelled ``demo-simulated``."""
+    criteria = tuple(
+        Criterion(c.code, float(c.weight), float(c.scale_min), float(c.scale_max), float(c.step))
+        for c in config.review_criteria
+    )
+    pool = sum(1 for r in dataset.researchers if r.is_reviewer)
+    by_call: dict[int, list[Proposal]] = {}
+    for p in proposals:
+        by_call.setdefault(p.call_id, []).append(p)
+    for members in by_call.values():
+        reviews = simulate_reviews(len(members), pool, criteria, rng)
+        scored = calibrate_totals(
+            [(r.proposal, r.reviewer, r.total) for r in reviews], len(members), pool
+        )
+        criteria_means: dict[int, dict[str, list[float]]] = {}
+        for r in reviews:
+            for code, mark in r.criteria.items():
+                criteria_means.setdefault(r.proposal, {}).setdefault(code, []).append(mark)
+        for i, p in enumerate(members):
+            score, low, high = scored[i]
+            session.add(
+                ProposalScore(
+                    proposal_id=p.id,
+                    score=round(score, 4),
+                    low=round(low, 4),
+                    high=round(high, 4),
+                    criteria={k: round(sum(v) / len(v), 3) for k, v in criteria_means[i].items()},
+                    reviews=sum(1 for r in reviews if r.proposal == i),
+                    source="demo-simulated",
+                    computed_at=now,
+                )
+            )
+
+
+# A member-state team's yearly budget from its national co-funder, in USD before conversion.
+COFUNDED_TEAM_USD = 25_000
+
+
+def _demo_cofunding(
+    session: Session,
+    proposals: list[Proposal],
+    members: list[ProposalMember],
+    calls: dict[str, Call],
+    config: ProgramConfig,
+    rng: np.random.Generator,
+) -> None:
+    """Each member-state team's budget from its own country's co-funder, in that country's
+    currency (the e-ASIA model: each funder pays only its own teams), over the project's years.
+    Amounts are drawn around :data:`COFUNDED_TEAM_USD` a year and converted at the preset's
+    planning rates; a country with no co-funder or no rate is left unfunded."""
+    cofunder = {f.country: f.code for f in config.funders if f.role == "co_funder"}
+    rates = config.rate_table()
+    by_proposal = {p.id: p for p in proposals}
+    for m in members:
+        if m.country == "JPN" or m.country not in cofunder:
+            continue
+        p = by_proposal[m.proposal_id]
+        currency = country(m.country).currency
+        on = calls[p.track].opens_at.date()
+        yearly_usd = Decimal(str(round(float(rng.lognormal(np.log(COFUNDED_TEAM_USD), 0.35)))))
+        try:
+            local = rates.convert(Money(yearly_usd, "USD"), currency, on).amount
+        except CurrencyError:
+            continue
+        start = calls[p.track].closes_at.year + 1
+        for y in range(-(-p.duration_months // 12)):
+            session.add(
+                BudgetLine(
+                    proposal_id=p.id,
+                    member_id=m.id,
+                    year=start + y,
+                    funder=cofunder[m.country],
+                    amount=local.quantize(Decimal(1)),
+                    currency=currency,
+                )
+            )
 
 
 def _synthetic_pdf() -> bytes:

@@ -60,6 +60,8 @@ def import_all_tables() -> MetaData:
     from nexus_sti.needs import tables as _needs  # noqa: F401
     from nexus_sti.people import tables as _people  # noqa: F401
     from nexus_sti.programs import tables as _programs  # noqa: F401
+    from nexus_sti.review import tables as _review  # noqa: F401
+    from nexus_sti.selection import tables as _selection  # noqa: F401
 
     return Base.metadata
 

@@ -27,6 +27,8 @@ from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
 from nexus_sti.proposals import api as proposals_api
 from nexus_sti.proposals import pages as proposals_pages
+from nexus_sti.selection import api as selection_api
+from nexus_sti.selection import pages as selection_pages
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
@@ -66,6 +68,7 @@ def create_app(platform: Platform) -> FastAPI:
         calls_api.router,
         needs_api.router,
         proposals_api.router,
+        selection_api.router,
         accounts_pages.router,
         areas_pages.router,
         programs_pages.router,
@@ -74,6 +77,7 @@ def create_app(platform: Platform) -> FastAPI:
         calls_screening_pages.router,
         needs_pages.router,
         proposals_pages.router,
+        selection_pages.router,
     ):
         app.include_router(router)
 

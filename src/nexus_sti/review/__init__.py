@@ -1,0 +1,1 @@
+"""Review: conflicts, reviewer assignment, reviews and score calibration."""

@@ -1,0 +1,1 @@
+"""Selection: the funded portfolio of a call, optimised, explained, decided and reproducible."""

@@ -1,0 +1,191 @@
+"""``nexus selection``: solve a selection problem file, run a call's selection, decide, verify."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from nexus_sti.algorithms.portfolio_explain import (
+    explain_unfunded,
+    explanations_to_dicts,
+    funding_line,
+)
+from nexus_sti.core.errors import InvalidInput
+from nexus_sti.platform.clictx import cli_actor, console, err_console, platform_from_env
+from nexus_sti.platform.db import utcnow
+from nexus_sti.selection import service
+from nexus_sti.selection.inputs import SelectionParams
+from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
+
+app = typer.Typer(help="Portfolio selection: optimise, explain, decide.", no_args_is_help=True)
+
+
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput(what, f"no such file: {path}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(what, f"{path} is not UTF-8 JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput(what, f"{path} must hold a JSON object")
+    return raw
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command("solve")
+def solve(
+    problem: Annotated[Path, typer.Option("--problem", help="Selection problem (JSON).")],
+    output: Annotated[Path, typer.Option("--output", help="Where to write the result (JSON).")],
+    time_limit: Annotated[
+        float | None, typer.Option(help="Seconds per solve (default: the file's options).")
+    ] = None,
+) -> None:
+    """Solve a problem file in the documented format (docs/selection.md) without a database."""
+    import numpy as np
+
+    from nexus_sti.algorithms.portfolio import rule_costs, solve_portfolio
+
+    raw = _read_json(problem, "--problem")
+    parsed, options = read_problem(raw, source=str(problem))
+    limit = time_limit or options.time_limit
+    rng = np.random.default_rng(options.seed) if options.lottery else None
+    with console.status(f"solving {len(parsed.candidates)} candidates"):
+        result = solve_portfolio(parsed, time_limit=limit, gap=options.gap, lottery_rng=rng)
+        extra: dict[str, Any] = {"funding_line": funding_line(parsed, result.selected)}
+        if options.explain:
+            extra["explanations"] = explanations_to_dicts(explain_unfunded(parsed, result.selected))
+        if options.rule_costs:
+            extra["rule_costs"] = rule_costs(parsed, time_limit=limit)
+    document = write_result(result, inputs_digest=digest_of(raw), seed=options.seed, extra=extra)
+    _write_json(output, document)
+    console.print(
+        f"{result.status}: {len(result.selected)} of {len(parsed.candidates)} funded, "
+        f"merit {result.objective:.3f}, gap {result.gap:.2e}, {result.seconds:.2f} s "
+        f"({result.solver}) -> {output}"
+    )
+
+
+def _params(**given: Any) -> SelectionParams:
+    return SelectionParams(**{k: v for k, v in given.items() if v is not None})
+
+
+@app.command("run")
+def run(
+    call: Annotated[str, typer.Option("--call", help="Call reference.")],
+    budget: Annotated[float | None, typer.Option(help="Call commitment, program currency.")] = None,
+    tolerance: Annotated[
+        float | None, typer.Option(help="Country band width (0.5 = ±50 %).")
+    ] = None,
+    threshold: Annotated[float | None, typer.Option(help="Lowest fundable score.")] = None,
+    organisation_cap: Annotated[int | None, typer.Option(help="Awards per organisation.")] = None,
+    lottery: Annotated[bool, typer.Option(help="Draw lots at the funding line.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the lottery draw.")] = 0,
+    time_limit: Annotated[float, typer.Option(help="Seconds per solve.")] = 10.0,
+    save: Annotated[bool, typer.Option(help="Store as a proposed decision record.")] = False,
+    note: Annotated[str, typer.Option(help="Note stored with the record.")] = "",
+    output: Annotated[Path | None, typer.Option(help="Write the result JSON here.")] = None,
+    problem_out: Annotated[
+        Path | None, typer.Option("--problem-out", help="Write the problem JSON here.")
+    ] = None,
+) -> None:
+    """Select a call's portfolio from its eligible, scored proposals."""
+    params = _params(
+        budget=budget, band_tolerance=tolerance, threshold=threshold,
+        organisation_cap=organisation_cap, lottery=lottery, seed=seed, time_limit=time_limit,
+    )  # fmt: skip
+    platform = platform_from_env()
+    with platform.session() as session, console.status("solving the selection"):
+        outcome = service.preview(session, actor=cli_actor(), call_reference=call, params=params)
+        saved = None
+        if save:
+            saved = service.propose(
+                session, actor=cli_actor(), call_reference=call, params=params, note=note,
+                now=utcnow(),
+            )  # fmt: skip
+    result = outcome.result
+    console.print(
+        f"{call}: {result.status}, {len(result.selected)} of "
+        f"{len(outcome.inputs.problem.candidates)} funded, merit {result.objective:.3f} "
+        f"(budgets alone: {outcome.baseline.objective:.3f}), gap {result.gap:.2e}"
+    )
+    for line in outcome.inputs.notes:
+        console.print(f"  {line}")
+    table = Table("rule family", "merit given up")
+    for family, cost in outcome.rule_costs.items():
+        table.add_row(family, f"{cost:.3f}")
+    console.print(table)
+    if saved is not None:
+        console.print(f"saved as selection run {saved.id} (version {saved.version}, proposed)")
+    if output is not None:
+        _write_json(output, outcome.result_json())
+    if problem_out is not None:
+        _write_json(problem_out, outcome.problem_json)
+
+
+@app.command("runs")
+def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = None) -> None:
+    """Selection runs, newest first."""
+    platform = platform_from_env()
+    with platform.session() as session:
+        table = Table("id", "call", "version", "status", "funded", "merit", "by", "decided by")
+        for r in service.list_runs(session, actor=cli_actor(), call_reference=call):
+            table.add_row(
+                str(r.id), str(r.call_id), str(r.version), r.status,
+                str(len(r.result["selected"])), f"{r.objective:.3f}", r.created_by_label,
+                r.decided_by_label,
+            )  # fmt: skip
+        console.print(table)
+
+
+def _decide(run_id: int, approve: bool, note: str) -> None:
+    platform = platform_from_env()
+    with platform.session() as session:
+        run = service.decide(
+            session, actor=cli_actor(), run_id=run_id, approve=approve, note=note, now=utcnow()
+        )
+        console.print(f"selection run {run.id} {run.status}")
+
+
+@app.command("approve")
+def approve(
+    run_id: Annotated[int, typer.Argument(help="Selection run id.")],
+    note: Annotated[str, typer.Option(help="The reason, kept in the record.")],
+) -> None:
+    """Approve a proposed run: creates the awards and decides the call (audited)."""
+    _decide(run_id, True, note)
+
+
+@app.command("reject")
+def reject(
+    run_id: Annotated[int, typer.Argument(help="Selection run id.")],
+    note: Annotated[str, typer.Option(help="The reason, kept in the record.")],
+) -> None:
+    """Reject a proposed run (audited); nothing is awarded."""
+    _decide(run_id, False, note)
+
+
+@app.command("verify")
+def verify(run_id: Annotated[int, typer.Argument(help="Selection run id.")]) -> None:
+    """Re-solve a run from its record and say whether it reproduces."""
+    platform = platform_from_env()
+    with platform.session() as session, console.status("re-solving from the record"):
+        check = service.verify_run(session, actor=cli_actor(), run_id=run_id)
+    console.print(
+        f"run {check.run_id}: inputs digest "
+        f"{'matches' if check.inputs_digest_matches else 'DIFFERS'}, "
+        f"selection {'same' if check.same_selection else 'DIFFERENT'}, "
+        f"lottery {'same' if check.same_lottery else 'DIFFERENT'}; objective "
+        f"{check.objective_recorded:.4f} recorded, {check.objective_now:.4f} now "
+        f"({check.seconds:.2f} s)"
+    )
+    if not check.reproduced:
+        err_console.print("the run did NOT reproduce")
+        raise typer.Exit(1)

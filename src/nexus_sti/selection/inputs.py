@@ -1,0 +1,310 @@
+"""From a call's stored proposals, scores, budget lines and the saved country targets to the
+selection problem the optimiser solves, with the officer's parameters and their defaults.
+
+Every default is written out with the numbers it came from (``SelectionInputs.notes``) so the
+selection page and the decision record can say how each rule was set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexus_sti.algorithms.portfolio import Band, CandidateProposal, PortfolioProblem, PortfolioRules
+from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
+from nexus_sti.core.countries import ASEAN_MEMBERS
+from nexus_sti.core.errors import InvalidInput
+from nexus_sti.core.money import CurrencyError, Money
+from nexus_sti.needs.tables import TargetDecision
+from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.review.tables import ProposalScore
+
+
+class SelectionParams(BaseModel):
+    """The officer's settings for one selection run. ``None`` means: use the documented default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float | None = Field(
+        None, ge=0, le=100, description="Lowest calibrated score that may be funded"
+    )
+    budget: float | None = Field(
+        None, gt=0, description="The call's total commitment in the program currency"
+    )
+    band_tolerance: float | None = Field(
+        0.5, ge=0, le=10, description="Relative width of each member state's band; None: no bands"
+    )
+    inclusive: bool = Field(True, description="Every member state in at least one project")
+    area_minimum: int = Field(1, ge=0, le=100, description="Funded projects per call area")
+    organisation_cap: int | None = Field(None, ge=1, le=1000)
+    one_award_per_lead: bool = True
+    objective: Literal["merit", "merit_per_cost"] = "merit"
+    lottery: bool = False
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    time_limit: float = Field(10.0, gt=0, le=600)
+
+
+@dataclass(frozen=True)
+class SelectionInputs:
+    """The problem for a call plus what the page and the record need around it."""
+
+    problem: PortfolioProblem
+    currency: str
+    references: dict[str, int]  # proposal reference -> proposal id
+    requested: dict[str, float]  # reference -> total cost in the program currency
+    below_threshold: dict[str, str]  # reference -> reason
+    unscored: tuple[str, ...]
+    target_shares: dict[str, float]
+    target_source: str
+    notes: tuple[str, ...]
+
+
+def _target_shares(
+    session: Session, program_version_id: int, track: str
+) -> tuple[dict[str, float], str]:
+    decision = session.scalar(
+        select(TargetDecision)
+        .where(
+            TargetDecision.program_version_id == program_version_id,
+            TargetDecision.track == track,
+        )
+        .order_by(TargetDecision.version.desc())
+        .limit(1)
+    )
+    if decision is None:
+        return {}, "no saved target decision for this track"
+    shares = {k: float(v) for k, v in decision.result["shares"].items()}
+    return shares, f"saved target decision v{decision.version} (#{decision.id})"
+
+
+def _converter(config: ProgramConfig, call: Call):  # type: ignore[no-untyped-def]
+    rates = config.rate_table()
+    currency = config.program.currency
+    on = call.opens_at.date()
+
+    def to_program(amount: Decimal, code: str) -> float:
+        try:
+            return float(rates.convert(Money(amount, code), currency, on).amount)
+        except CurrencyError as exc:
+            raise InvalidInput(
+                "exchange_rates",
+                f"{exc}; add the rate to the program configuration to select this call",
+            ) from None
+
+    return to_program
+
+
+def build_inputs(
+    session: Session,
+    *,
+    call: Call,
+    config: ProgramConfig,
+    program_version_id: int,
+    params: SelectionParams,
+    budgets_only_places: int | None = None,
+) -> SelectionInputs:
+    """The selection problem for ``call``: every eligible proposal with a calibrated score at or
+    above the threshold, costed in the program currency, under the rules ``params`` asks for.
+
+    ``budgets_only_places``: member-state places funded when only the budgets apply, which
+    sizes the country bands (the caller solves that first; ``None`` leaves bands out)."""
+    to_program = _converter(config, call)
+    currency = config.program.currency
+    proposals = list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.status == "eligible")
+            .order_by(Proposal.reference)
+        )
+    )
+    ids = [p.id for p in proposals]
+    scores = {
+        s.proposal_id: s
+        for s in session.scalars(select(ProposalScore).where(ProposalScore.proposal_id.in_(ids)))
+    }
+    members: defaultdict[int, list[ProposalMember]] = defaultdict(list)
+    for m in session.scalars(select(ProposalMember).where(ProposalMember.proposal_id.in_(ids))):
+        members[m.proposal_id].append(m)
+    lines: defaultdict[int, list[BudgetLine]] = defaultdict(list)
+    for line in session.scalars(select(BudgetLine).where(BudgetLine.proposal_id.in_(ids))):
+        lines[line.proposal_id].append(line)
+    member_country = {m.id: m.country for ms in members.values() for m in ms}
+
+    threshold = params.threshold
+    if threshold is None and config.program.total_threshold is not None:
+        threshold = float(config.program.total_threshold)
+    notes: list[str] = []
+    candidates: list[CandidateProposal] = []
+    below: dict[str, str] = {}
+    unscored: list[str] = []
+    requested: dict[str, float] = {}
+    for p in proposals:
+        score = scores.get(p.id)
+        if score is None:
+            unscored.append(p.reference)
+            continue
+        if threshold is not None and score.score < threshold:
+            below[p.reference] = (
+                f"calibrated score {score.score:.2f} is below the threshold {threshold:g}"
+            )
+            continue
+        costs: defaultdict[tuple[str, int], float] = defaultdict(float)
+        funding: defaultdict[str, float] = defaultdict(float)
+        for line in lines[p.id]:
+            amount = to_program(line.amount, line.currency)
+            costs[(line.funder, line.year)] += amount
+            funding[member_country[line.member_id]] += amount
+        team = members[p.id]
+        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        lead_key = ""
+        if p.lead_researcher_id is not None:
+            lead_key = f"researcher:{p.lead_researcher_id}"
+        elif lead is not None:
+            lead_key = f"person:{(lead.orcid or lead.email or lead.name).lower()}"
+        organisations = sorted(
+            {
+                f"org:{m.organisation_id}" if m.organisation_id else f"name:{m.organisation_name}"
+                for m in team
+                if m.organisation_id or m.organisation_name
+            }
+        )
+        countries = tuple(sorted({m.country for m in team}))
+        requested[p.reference] = sum(costs.values())
+        candidates.append(
+            CandidateProposal(
+                id=p.reference,
+                merit=round(score.score, 6),
+                merit_interval=(round(score.low, 6), round(score.high, 6)),
+                costs=dict(costs),
+                countries=countries,
+                country_funding=dict(funding),
+                area=p.area,
+                track=p.track,
+                organisations=tuple(organisations),
+                lead=lead_key,
+            )
+        )
+    if threshold is not None:
+        notes.append(f"threshold: calibrated score ≥ {threshold:g} ({len(below)} below)")
+    if unscored:
+        notes.append(
+            f"{len(unscored)} eligible proposals have no calibrated score and are left out"
+        )
+
+    # Budgets: the call's commitment split over funders and years by the eligible requests.
+    asked: defaultdict[tuple[str, int], float] = defaultdict(float)
+    for c in candidates:
+        for key, amount in c.costs.items():
+            asked[key] += amount
+    total_asked = sum(asked.values())
+    if params.budget is not None:
+        budget = params.budget
+        notes.append(f"budget: {budget:,.0f} {currency}, as entered")
+    else:
+        track_year = float(config.track_budget(call.track).amount) / len(config.years)
+        budget = track_year
+        notes.append(
+            f"budget: {budget:,.0f} {currency}, one year of the {call.track} track's share "
+            f"({config.track(call.track).budget_share} of {config.program.total_budget} over "
+            f"{len(config.years)} years)"
+        )
+    budgets = (
+        {key: budget * amount / total_asked for key, amount in asked.items()}
+        if total_asked > 0
+        else {}
+    )
+    # A funder whose share cannot pay for even one of its teams' requests would make the
+    # inclusiveness floor impossible by construction: raise it to the largest single request.
+    largest: defaultdict[tuple[str, int], float] = defaultdict(float)
+    for c in candidates:
+        for key, amount in c.costs.items():
+            largest[key] = max(largest[key], amount)
+    raised = sorted({f for key, cap in budgets.items() if cap < largest[key] for f in key[:1]})
+    for key in budgets:
+        budgets[key] = max(budgets[key], largest[key])
+    if raised:
+        notes.append(
+            f"raised to the largest single request, so at least one project is affordable: "
+            f"{', '.join(raised)}"
+        )
+    if total_asked > 0:
+        notes.append(
+            f"split over {len(budgets)} funder-years in proportion to the eligible requests "
+            f"({total_asked:,.0f} {currency} asked: {budget / total_asked:.0%} can be funded)"
+        )
+
+    shares, source = _target_shares(session, program_version_id, call.track)
+    present = {c for cand in candidates for c in cand.countries if c in ASEAN_MEMBERS}
+    bands: dict[str, Band] = {}
+    if params.band_tolerance is not None and shares and budgets_only_places:
+        tol = params.band_tolerance
+        for code, share in sorted(shares.items()):
+            if code not in present:
+                continue
+            expected = share * budgets_only_places
+            low = math.floor(expected * (1 - tol)) if tol < 1 else 0
+            high = math.ceil(expected * (1 + tol))
+            bands[code] = Band("count", float(max(low, 0)), float(max(high, 1)))
+        notes.append(
+            f"country bands: target share × {budgets_only_places} member-state places "
+            f"(funded under the budgets alone), ±{tol:.0%}, from the {source}"
+        )
+    elif params.band_tolerance is not None and not shares:
+        notes.append(f"no country bands: {source} (save targets on the needs page)")
+    inclusive = tuple(sorted(present)) if params.inclusive else ()
+    if params.inclusive and len(present) < len(ASEAN_MEMBERS):
+        missing = sorted(set(ASEAN_MEMBERS) - present)
+        notes.append(f"inclusiveness floor: no eligible proposal involves {', '.join(missing)}")
+    areas_present = {c.area for c in candidates}
+    area_minimums = (
+        {a: params.area_minimum for a in call.areas if a in areas_present}
+        if params.area_minimum
+        else {}
+    )
+    rules = PortfolioRules(
+        budgets=budgets or None,
+        country_bands=bands or None,
+        inclusive_countries=inclusive,
+        area_minimums=area_minimums or None,
+        organisation_cap=params.organisation_cap,
+        one_award_per_lead=params.one_award_per_lead,
+    )
+    return SelectionInputs(
+        problem=PortfolioProblem(tuple(candidates), rules, params.objective),
+        currency=currency,
+        references={p.reference: p.id for p in proposals},
+        requested=requested,
+        below_threshold=below,
+        unscored=tuple(unscored),
+        target_shares=shares,
+        target_source=source,
+        notes=tuple(notes),
+    )
+
+
+def budgets_only(problem: PortfolioProblem) -> PortfolioProblem:
+    """The same candidates under the budgets alone (and one award per lead, which is a rule of
+    fairness to people rather than balance)."""
+    rules = problem.rules
+    return PortfolioProblem(
+        problem.candidates,
+        PortfolioRules(
+            budgets=rules.budgets,
+            funder_totals=rules.funder_totals,
+            one_award_per_lead=rules.one_award_per_lead,
+        ),
+        problem.objective,
+    )
+
+
+def member_places(problem: PortfolioProblem, selected: frozenset[str]) -> int:
+    return sum(
+        1 for c in problem.candidates if c.id in selected for code in c.countries if code != "JPN"
+    )

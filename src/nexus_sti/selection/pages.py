@@ -1,0 +1,343 @@
+"""Pages of the selection area: the calls to select from, the selection designer (bands and
+floors re-solve as they change), the rule comparison, and each run's decision record.
+
+The designer recomputes with GET (its fields are the query); saving, deciding and verifying are
+POSTs with the CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from nexus_sti.accounts.model import check
+from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.tables import User
+from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.errors import (
+    Conflict,
+    Infeasible,
+    InvalidInput,
+    PermissionDenied,
+    RuleViolation,
+)
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.review.tables import ProposalScore
+from nexus_sti.selection import charts, service
+from nexus_sti.selection.api import awards_csv, run_summary
+from nexus_sti.selection.inputs import SelectionParams
+from nexus_sti.selection.tables import SelectionRun
+
+router = APIRouter(include_in_schema=False)
+
+PARAM_FIELDS = tuple(SelectionParams.model_fields)
+CHECKBOXES = ("inclusive", "one_award_per_lead", "lottery")
+
+
+def _params_from(fields: Mapping[str, Any], *, submitted: bool) -> dict[str, Any]:
+    """The parameters a form sent. Empty fields take the defaults; an unticked checkbox is only
+    ``False`` when the form was submitted (a first visit keeps the defaults)."""
+    out: dict[str, Any] = {}
+    for name in PARAM_FIELDS:
+        value = fields.get(name)
+        if name in CHECKBOXES:
+            if submitted:
+                out[name] = value in ("on", "true", "1")
+            continue
+        if isinstance(value, str) and value.strip():
+            out[name] = value.strip()
+    if submitted and "band_tolerance" not in out and fields.get("bands") != "on":
+        out["band_tolerance"] = None
+    return out
+
+
+def _message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
+
+
+@router.get("/selection")
+def selection_home(request: Request, user: PageUser, session: SessionDep) -> Response:
+    actor = actor_for(user)
+    service.require(actor, "selection.read", "open selection")
+    calls = list(
+        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
+    )
+    eligible = dict(
+        session.execute(
+            select(Proposal.call_id, func.count())
+            .where(Proposal.status == "eligible")
+            .group_by(Proposal.call_id)
+        ).all()
+    )
+    scored = dict(
+        session.execute(
+            select(Proposal.call_id, func.count())
+            .join(ProposalScore, ProposalScore.proposal_id == Proposal.id)
+            .where(Proposal.status == "eligible")
+            .group_by(Proposal.call_id)
+        ).all()
+    )
+    runs = service.list_runs(session, actor=actor)
+    return render(
+        request,
+        "selection_home.html",
+        user,
+        title="Selection",
+        calls=calls,
+        eligible=eligible,
+        scored=scored,
+        runs=runs,
+        call_refs={c.id: c.reference for c in calls},
+        selectable=service.SELECTABLE,
+    )
+
+
+def _designer(
+    request: Request,
+    user: User,
+    session: Session,
+    reference: str,
+    raw: dict[str, Any],
+    *,
+    note: str = "",
+    error: str | None = None,
+) -> Response:
+    actor = actor_for(user)
+    call = service.call_for_page(session, actor=actor, reference=reference)
+    outcome = None
+    if error is None:
+        try:
+            outcome = service.preview(
+                session,
+                actor=actor,
+                call_reference=reference,
+                params=SelectionParams.model_validate(raw),
+            )
+        except ValidationError as exc:
+            error = _message(exc)
+        except (InvalidInput, RuleViolation, Infeasible) as exc:
+            error = exc.message + (f" — {exc.hint}" if isinstance(exc, Infeasible) else "")
+    form = {**SelectionParams().model_dump(), **raw}
+    view: dict[str, Any] = {}
+    if outcome is not None:
+        problem, selected = outcome.inputs.problem, outcome.result.selected
+        by_id = {c.id: c for c in problem.candidates}
+        view = {
+            "places_chart": charts.places_chart(problem, selected),
+            "areas_chart": charts.areas_chart(problem, selected),
+            "costs_chart": charts.costs_chart(outcome.rule_costs) if outcome.rule_costs else None,
+            "funded": sorted((by_id[i] for i in selected), key=lambda c: (-c.merit, c.id)),
+            "explanations": outcome.explanations,
+            "kinds": Counter(e["kind"] for e in outcome.explanations),
+            "cost": sum(outcome.inputs.requested[i] for i in selected),
+        }
+    return render(
+        request,
+        "selection_call.html",
+        user,
+        status_code=422 if error else 200,
+        title=f"Selection: {call.reference}",
+        call=call,
+        form=form,
+        error=error,
+        note=note,
+        outcome=outcome,
+        query=urlencode({k: v for k, v in raw.items() if v is not None}),
+        can_save=bool(check(actor, "selection.run")),
+        **view,
+    )
+
+
+@router.get("/selection/calls/{reference}")
+def designer_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    submitted = request.query_params.get("submitted") == "1"
+    raw = _params_from(request.query_params, submitted=submitted)
+    return _designer(request, user, session, reference, raw)
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+
+
+@router.post("/selection/calls/{reference}/runs", dependencies=[Depends(require_csrf)])
+def save_run_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    actor = actor_for(user)
+    raw = _params_from(form, submitted=True)
+    note = form.get("note", "")
+    try:
+        run = service.propose(
+            session,
+            actor=actor,
+            call_reference=reference,
+            params=SelectionParams.model_validate(raw),
+            note=note,
+            now=utcnow(),
+        )
+    except ValidationError as exc:
+        return _designer(request, user, session, reference, raw, note=note, error=_message(exc))
+    except (InvalidInput, RuleViolation, Infeasible) as exc:
+        session.rollback()
+        return _designer(request, user, session, reference, raw, note=note, error=exc.message)
+    return RedirectResponse(f"/selection/runs/{run.id}", status_code=303)
+
+
+@router.get("/selection/calls/{reference}/compare")
+def compare_page(reference: str, request: Request, user: PageUser, session: SessionDep) -> Response:
+    actor = actor_for(user)
+    raw = _params_from(request.query_params, submitted=request.query_params.get("submitted") == "1")
+    call = service.call_for_page(session, actor=actor, reference=reference)
+    error = None
+    found = None
+    try:
+        found = service.compare(
+            session,
+            actor=actor,
+            call_reference=reference,
+            params=SelectionParams.model_validate(raw),
+        )
+    except ValidationError as exc:
+        error = _message(exc)
+    except (InvalidInput, RuleViolation, Infeasible) as exc:
+        error = exc.message
+    view: dict[str, Any] = {}
+    if found is not None:
+        rows = []
+        targets = found.inputs.target_shares
+        for o in found.comparison.outcomes:
+            rows.append(
+                {
+                    "rule": o.rule,
+                    "label": o.label,
+                    "merit": o.merit,
+                    "funded": o.funded,
+                    "members_covered": len(o.members_covered),
+                    "areas_covered": len(o.areas_covered),
+                    "hoover": service.places_hoover(found.places[o.rule], targets),
+                    "gini": o.gini_per_researcher,
+                    "rules_broken": len(o.broken_rules),
+                    "broken": o.broken_rules,
+                    "places": found.places[o.rule],
+                    "lottery": o.lottery,
+                }
+            )
+        merit_svg, shares_svg = charts.comparison_charts(rows, found.inputs.target_shares)
+        view = {"rows": rows, "merit_chart": merit_svg, "shares_chart": shares_svg}
+    return render(
+        request,
+        "selection_compare.html",
+        user,
+        status_code=422 if error else 200,
+        title=f"Selection rules compared: {call.reference}",
+        call=call,
+        error=error,
+        found=found,
+        query=urlencode({k: v for k, v in raw.items() if v is not None}),
+        **view,
+    )
+
+
+def _record(
+    request: Request,
+    user: User,
+    session: Session,
+    run: SelectionRun,
+    *,
+    verification: service.Verification | None = None,
+    error: str | None = None,
+) -> Response:
+    actor = actor_for(user)
+    call = session.get(Call, run.call_id)
+    explanations = run.result.get("explanations", [])
+    return render(
+        request,
+        "selection_run.html",
+        user,
+        status_code=422 if error else 200,
+        title=f"Selection run {run.id}",
+        run=run,
+        call=call,
+        error=error,
+        verification=verification,
+        kinds=Counter(e["kind"] for e in explanations),
+        explanations=explanations,
+        awards=service.awards_of(session, actor=actor, call_reference=call.reference)
+        if call is not None and run.status == "approved"
+        else [],
+        can_decide=bool(check(actor, "selection.decide"))
+        and run.status == "proposed"
+        and run.created_by_label != actor.username,
+        merits={c["id"]: c["merit"] for c in run.problem["candidates"]},
+    )
+
+
+@router.get("/selection/runs/{run_id}")
+def run_page(run_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+    run = service.get_run(session, actor=actor_for(user), run_id=run_id)
+    return _record(request, user, session, run)
+
+
+@router.post("/selection/runs/{run_id}/decision", dependencies=[Depends(require_csrf)])
+def decide_page(
+    run_id: int, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    actor = actor_for(user)
+    verdict = form.get("verdict", "")
+    try:
+        if verdict not in ("approve", "reject"):
+            raise InvalidInput("verdict", "must be approve or reject")
+        service.decide(
+            session,
+            actor=actor,
+            run_id=run_id,
+            approve=verdict == "approve",
+            note=form.get("note", ""),
+            now=utcnow(),
+        )
+    except (InvalidInput, RuleViolation, Conflict, PermissionDenied) as exc:
+        session.rollback()
+        run = service.get_run(session, actor=actor, run_id=run_id)
+        return _record(request, user, session, run, error=exc.message)
+    return RedirectResponse(f"/selection/runs/{run_id}", status_code=303)
+
+
+@router.post("/selection/runs/{run_id}/verify", dependencies=[Depends(require_csrf)])
+def verify_page(run_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
+    actor = actor_for(user)
+    verification = service.verify_run(session, actor=actor, run_id=run_id)
+    run = service.get_run(session, actor=actor, run_id=run_id)
+    return _record(request, user, session, run, verification=verification)
+
+
+@router.get("/selection/calls/{reference}/awards.csv")
+def awards_download(reference: str, user: PageUser, session: SessionDep) -> Response:
+    awards = service.awards_of(session, actor=actor_for(user), call_reference=reference)
+    return awards_csv(reference, awards)
+
+
+@router.get("/selection/runs/{run_id}/record.json")
+def record_download(run_id: int, user: PageUser, session: SessionDep) -> Response:
+    run = service.get_run(session, actor=actor_for(user), run_id=run_id)
+    return JSONResponse(
+        run_summary(run, full=True),
+        headers={"Content-Disposition": f'attachment; filename="selection-run-{run.id}.json"'},
+    )
