@@ -76,19 +76,3 @@ def simulate_reviews(
             total = float(np.dot([marks[c.code] for c in criteria], weights))
             reviews.append(SimulatedReview(p, r, marks, round(total, 4)))
     return tuple(reviews)
-
-
-def calibrate_totals(
-    reviews: list[tuple[int, int, float]], n_proposals: int, n_reviewers: int
-) -> list[tuple[float, float, float]]:
-    """(score, low, high) per proposal: TEMPORARY raw mean ± 1.645 standard errors."""
-    by: dict[int, list[float]] = {}
-    for p, _r, total in reviews:
-        by.setdefault(p, []).append(total)
-    out = []
-    for p in range(n_proposals):
-        values = np.array(by[p])
-        se = float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.5
-        mean = float(values.mean())
-        out.append((mean, mean - 1.645 * se, mean + 1.645 * se))
-    return out

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.security import hash_password
 from nexus_sti.accounts.tables import User
+from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import (
     Attachment,
@@ -37,7 +38,7 @@ from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
-from nexus_sti.demo.reviews import Criterion, calibrate_totals, simulate_reviews
+from nexus_sti.demo.reviews import Criterion, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.context import Platform
@@ -420,15 +421,17 @@ def _demo_scores(
         by_call.setdefault(p.call_id, []).append(p)
     for members in by_call.values():
         reviews = simulate_reviews(len(members), pool, criteria, rng)
-        scored = calibrate_totals(
-            [(r.proposal, r.reviewer, r.total) for r in reviews], len(members), pool
+        fit = calibrate_scores(
+            ReviewScores.from_records((r.proposal, r.reviewer, r.total) for r in reviews),
+            n_proposals=len(members),
+            n_reviewers=pool,
         )
         criteria_means: dict[int, dict[str, list[float]]] = {}
         for r in reviews:
             for code, mark in r.criteria.items():
                 criteria_means.setdefault(r.proposal, {}).setdefault(code, []).append(mark)
         for i, p in enumerate(members):
-            score, low, high = scored[i]
+            score, low, high = float(fit.score[i]), float(fit.lower[i]), float(fit.upper[i])
             session.add(
                 ProposalScore(
                     proposal_id=p.id,

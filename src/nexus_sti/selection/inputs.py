@@ -220,6 +220,11 @@ def build_inputs(
         if total_asked > 0
         else {}
     )
+    if total_asked > 0:
+        notes.append(
+            f"split over {len(budgets)} funder-years in proportion to the eligible requests "
+            f"({total_asked:,.0f} {currency} asked: {budget / total_asked:.0%} can be funded)"
+        )
     # A funder whose share cannot pay for even one of its teams' requests would make the
     # inclusiveness floor impossible by construction: raise it to the largest single request.
     largest: defaultdict[tuple[str, int], float] = defaultdict(float)
@@ -233,11 +238,6 @@ def build_inputs(
         notes.append(
             f"raised to the largest single request, so at least one project is affordable: "
             f"{', '.join(raised)}"
-        )
-    if total_asked > 0:
-        notes.append(
-            f"split over {len(budgets)} funder-years in proportion to the eligible requests "
-            f"({total_asked:,.0f} {currency} asked: {budget / total_asked:.0%} can be funded)"
         )
 
     shares, source = _target_shares(session, program_version_id, call.track)
