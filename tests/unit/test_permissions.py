@@ -23,6 +23,8 @@ EXPECTED: dict[str, set[Role]] = {
     "calls.manage": {Role.ADMIN, Role.OFFICER},
     "proposals.create": {Role.APPLICANT},
     "proposals.screen": {Role.ADMIN, Role.OFFICER},
+    "review.manage": {Role.ADMIN, Role.OFFICER},
+    "review.submit": {Role.REVIEWER},
     "selection.read": {Role.ADMIN, Role.OFFICER},
     "selection.run": {Role.ADMIN, Role.OFFICER},
     "selection.decide": {Role.ADMIN, Role.OFFICER},

@@ -112,6 +112,16 @@ PERMISSIONS: dict[str, Permission] = {
         Permission(
             "proposals.screen", _STAFF, "screen proposals' eligibility and override a verdict"
         ),
+        Permission(
+            "review.manage",
+            _STAFF,
+            "manage reviewer pools, conflicts, assignments, review forms and calibration",
+        ),
+        Permission(
+            "review.submit",
+            frozenset({Role.REVIEWER}),
+            "declare conflicts, read assigned proposals and submit reviews",
+        ),
         Permission("selection.read", _STAFF, "see selection runs, their explanations and awards"),
         Permission("selection.run", _STAFF, "run a portfolio selection and save it for decision"),
         Permission("selection.decide", _STAFF, "approve or reject another officer's selection run"),

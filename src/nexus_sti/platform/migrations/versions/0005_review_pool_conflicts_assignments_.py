@@ -1,5 +1,6 @@
 """Review: reviewer profiles and call pools, declared conflicts, review forms, assignment runs and
 rows, reviews, panel notes, calibration runs and cached text vectors.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28 06:00:22.718026
