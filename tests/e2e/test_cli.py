@@ -233,3 +233,20 @@ def test_selection_run_save_verify_and_solve_a_file(cli: Cli, tmp_path: Path) ->
     assert code == 2
     assert "candidates[0].merit" in err
     assert not broken.exists()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_selection_scenario_study(cli: Cli, tmp_path: Path) -> None:
+    import json
+
+    assert cli("run", "--no-serve")[0] == 0
+    output = tmp_path / "study.json"
+    code, out, err = cli(
+        "selection", "scenario", "--scenarios", "3", "--bilateral", "40", "--regional", "20",
+        "--output", str(output),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "bands + inclusiveness floor" in out
+    study = json.loads(output.read_text())
+    assert study["scenarios"] == 3
+    assert {s["name"] for s in study["rule_sets"]} >= {"budgets only", "bands ±50 %"}

@@ -133,6 +133,13 @@ def test_api_preview_runs_and_stateless_solve(client: TestClient, demo_platform:
     assert solved.json()["inputs_digest"] == run["inputs_digest"]
     check = client.post(f"/api/v1/selection/runs/{run['id']}/verify", headers=officer).json()
     assert check["reproduced"] is True
+    compared = client.post(
+        f"/api/v1/selection/calls/{ref}/comparison", json={"time_limit": 5}, headers=officer
+    )
+    assert compared.status_code == 200, compared.text
+    rules = {o["rule"]: o for o in compared.json()["outcomes"]}
+    assert rules["optimum"]["broken_rules"] == []
+    assert rules["optimum"]["places_hoover"] is not None
 
 
 def test_other_roles_see_no_selection(client: TestClient, demo_platform: Platform) -> None:

@@ -172,10 +172,16 @@ class CallAssumptions:
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """A named candidate rule set. Its budgets and funder totals, when ``None``, are the study's
-    budgets."""
+    budgets; its inclusiveness floor covers, on each synthetic call, the member states with a
+    candidate in it. ``place_targets`` (member state → target share) adds, on each synthetic call, a
+    count band per member state that applied: its target share of the member-state places the
+    budgets alone fund on that call, ±``place_tolerance``, rounded outwards to whole places —
+    the way the selection service sets bands on a real call."""
 
     name: str
     rules: PortfolioRules
+    place_targets: Mapping[str, float] | None = None
+    place_tolerance: float = 0.5
 
     def __reduce__(self) -> tuple[Any, ...]:
         # PortfolioRules keeps read-only mapping proxies, which do not pickle; a Dask worker
@@ -185,11 +191,31 @@ class RuleSet:
             for name in PortfolioRules.__dataclass_fields__
             for value in (getattr(self.rules, name),)
         }
-        return (_rule_set_from_plain, (self.name, plain))
+        targets = None if self.place_targets is None else dict(self.place_targets)
+        return (_rule_set_from_plain, (self.name, plain, targets, self.place_tolerance))
 
 
-def _rule_set_from_plain(name: str, plain: dict[str, Any]) -> RuleSet:
-    return RuleSet(name, PortfolioRules(**plain))
+def _rule_set_from_plain(
+    name: str, plain: dict[str, Any], targets: dict[str, float] | None, tolerance: float
+) -> RuleSet:
+    return RuleSet(name, PortfolioRules(**plain), targets, tolerance)
+
+
+def place_bands(
+    targets: Mapping[str, float], places: int, tolerance: float, present: set[str]
+) -> dict[str, Band]:
+    """Count bands around ``targets`` (normalised) × ``places`` for the ``present`` countries."""
+    total = sum(v for k, v in targets.items() if k in present) or 1.0
+    bands = {}
+    for code, share in targets.items():
+        if code not in present or share <= 0:
+            continue
+        expected = share / total * places
+        low = math.floor(expected * (1 - tolerance)) if tolerance < 1 else 0
+        bands[code] = Band(
+            "count", float(max(low, 0)), float(max(math.ceil(expected * (1 + tolerance)), 1))
+        )
+    return bands
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,24 +274,20 @@ def expected_budgets(call: CallAssumptions, share: float) -> dict[tuple[str, int
 def default_rule_sets(
     call: CallAssumptions | None = None, *, targets: Mapping[str, float] | None = None
 ) -> tuple[RuleSet, ...]:
-    """ "budgets only", "bands ±50 %" (each member state's share of funding within ±50 % of its
-    target) and "bands + inclusiveness floor" (also a funded team from every member state).
-    ``targets``: member state → relative target (``None``: the call's partner mix)."""
+    """ "budgets only", "bands ±50 %" (each member state's funded places within ±50 % of its
+    target share of the places the budgets fund) and "bands + inclusiveness floor" (also a
+    funded team from every member state). ``targets``: member state → relative target
+    (``None``: the call's partner mix)."""
     call = call or CallAssumptions()
     weights = _mix("targets", targets if targets is not None else call.partner_mix)
-    # The member states' part of all funding, then each one's expected part of that.
-    member_part = call.partner_cost_ratio / (1 + call.partner_cost_ratio)
-    bands = {
-        c: Band("share", 0.5 * member_part * w, min(1.5 * member_part * w, 1.0))
-        for c, w in weights.items()
-        if w > 0
-    }
     return (
         RuleSet("budgets only", PortfolioRules()),
-        RuleSet("bands ±50 %", PortfolioRules(country_bands=bands)),
+        RuleSet("bands ±50 %", PortfolioRules(), place_targets=weights, place_tolerance=0.5),
         RuleSet(
             "bands + inclusiveness floor",
-            PortfolioRules(country_bands=bands, inclusive_countries=ASEAN_MEMBERS),
+            PortfolioRules(inclusive_countries=ASEAN_MEMBERS),
+            place_targets=weights,
+            place_tolerance=0.5,
         ),
     )
 
@@ -367,15 +389,48 @@ def run_scenario(study: ScenarioStudy, index: int) -> ScenarioOutcome:
     rng = np.random.default_rng([study.seed, index])
     candidates = synthetic_call(study.call, rng)
     budgets = dict(study.budgets or {})
+    # As the selection service does on a real call: a funder-year budget too small to pay for
+    # even one of its teams' requests is raised to the largest single request, so a small
+    # co-funder's country is not excluded by construction.
+    for c in candidates:
+        for key, amount in c.costs.items():
+            if key in budgets:
+                budgets[key] = max(budgets[key], amount)
     merits = np.array([c.merit for c in candidates])
     budgets_only = PortfolioRules(budgets=budgets)
     base = _solve(PortfolioProblem(candidates, budgets_only), study)
     base_merit = None if base[1] is None else float(merits[base[1]].sum())
+    present = {code for c in candidates for code in c.countries}
     outcomes = []
     for rule_set in study.rule_sets:
         rules = rule_set.rules
         if rules.budgets is None and rules.funder_totals is None:
             rules = replace(rules, budgets=budgets)
+        if rule_set.place_targets is not None and base[1] is not None:
+            places = sum(
+                1
+                for c, chosen in zip(candidates, base[1], strict=True)
+                if chosen
+                for code in c.countries
+                if code != "JPN"
+            )
+            bands = place_bands(rule_set.place_targets, places, rule_set.place_tolerance, present)
+            rules = replace(rules, country_bands={**(rules.country_bands or {}), **bands})
+        if rules.inclusive_countries:
+            # As on a real call, the floor covers the member states that applied; how often one
+            # did not is the gap between its coverage and 11.
+            rules = replace(
+                rules,
+                inclusive_countries=tuple(c for c in rules.inclusive_countries if c in present),
+            )
+        if rules.country_bands:
+            # A share band for a country with no candidate in this call could only be met by
+            # funding nothing at all (0 ≥ low × 0); as on a real call, share bands apply to the
+            # countries that applied. A count band stays: its minimum is a real requirement.
+            kept = {
+                k: v for k, v in rules.country_bands.items() if k in present or v.measure == "count"
+            }
+            rules = replace(rules, country_bands=kept or None)
         # The budgets-only rule set is the baseline already solved: the same answer, for free.
         status, x, seconds = (
             base if rules == budgets_only else _solve(PortfolioProblem(candidates, rules), study)

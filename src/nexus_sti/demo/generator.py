@@ -299,7 +299,7 @@ def _reviewers(params: DemoParams, pool: _Pool, rng: np.random.Generator) -> lis
     return sorted(chosen)
 
 
-def _partner_probabilities(params: DemoParams) -> _FloatArray:
+def partner_probabilities(params: DemoParams) -> _FloatArray:
     weights = np.array([params.coauthorship_with_japan[c] for c in ASEAN_MEMBERS])
     weights = weights + _PARTNER_FLOOR * weights.sum()
     return np.asarray(weights / weights.sum(), dtype=np.float64)
@@ -327,7 +327,7 @@ def _proposals(
     # The track shares are exact; only the order of the tracks is random.
     n_bilateral = round(params.n_proposals * params.bilateral_share)
     bilateral = rng.permutation(np.arange(params.n_proposals) < n_bilateral)
-    partner_p = _partner_probabilities(params)
+    partner_p = partner_probabilities(params)
     area_p = rng.dirichlet(np.full(len(AREA_CODES), 8.0))
     # Leads and co-leads per track (each track is its own call): the eligibility rule allows a
     # person to lead one proposal per call, so the generator reuses someone only when a
@@ -409,7 +409,7 @@ def _mobility_applicants(
         * np.where(pool.company, 0.3, 1.0)
     )
     in_japan = pool.country == _JAPAN
-    partner_p = _partner_probabilities(params)
+    partner_p = partner_probabilities(params)
     used = np.zeros(pool.country.size, dtype=np.bool_)
     out: list[DemoMobilityApplicant] = []
     for key in range(1, params.n_mobility_applicants + 1):

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from nexus_sti.accounts.model import check
 from nexus_sti.algorithms.portfolio import solve_portfolio
+from nexus_sti.algorithms.portfolio_compare import comparison_to_dict
 from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanations_to_dicts
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.platform.db import utcnow
@@ -83,6 +84,24 @@ def create_run(
         now=utcnow(),
     )
     return run_summary(run)
+
+
+@router.post("/calls/{reference}/comparison")
+def comparison(
+    reference: str, params: SelectionParams, actor: ApiActor, session: SessionDep
+) -> dict[str, Any]:
+    """Rank-and-fund, ranking with tie-breaks, the constrained optimum and the optimum with a
+    lottery on the same candidates: merit, shares, coverage, Hoover, Gini and broken rules."""
+    found = service.compare(session, actor=actor, call_reference=reference, params=params)
+    body = comparison_to_dict(found.comparison)
+    for outcome in body["outcomes"]:
+        places = found.places[outcome["rule"]]
+        outcome["member_places"] = places
+        outcome["places_hoover"] = service.places_hoover(places, found.inputs.target_shares)
+    body["target_shares"] = found.inputs.target_shares
+    body["target_source"] = found.inputs.target_source
+    body["researchers"] = found.researchers_note
+    return body
 
 
 @router.get("/runs")

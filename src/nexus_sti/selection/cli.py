@@ -189,3 +189,79 @@ def verify(run_id: Annotated[int, typer.Argument(help="Selection run id.")]) -> 
     if not check.reproduced:
         err_console.print("the run did NOT reproduce")
         raise typer.Exit(1)
+
+
+def fmt(e: Any, digits: int = 1) -> str:
+    """An estimate as "mean (low–high)"."""
+    if e is None:
+        return "—"
+    return f"{e.mean:.{digits}f} ({e.low:.{digits}f}–{e.high:.{digits}f})"
+
+
+@app.command("scenario")
+def scenario(
+    scenarios: Annotated[int, typer.Option(min=1, max=100_000, help="Synthetic calls.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic calls.")] = 0,
+    bilateral: Annotated[int, typer.Option(min=0, help="Bilateral proposals per call.")] = 240,
+    regional: Annotated[int, typer.Option(min=0, help="Regional proposals per call.")] = 160,
+    merit_mean: Annotated[float, typer.Option(help="Mean calibrated score (0-5).")] = 3.6,
+    merit_sd: Annotated[float, typer.Option(help="Spread of calibrated scores.")] = 0.6,
+    time_limit: Annotated[float, typer.Option(help="Seconds per solve.")] = 1.0,
+    track: Annotated[
+        str, typer.Option(help="Bands around this track's saved targets, if any.")
+    ] = "bilateral",
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Run on this Dask scheduler (tcp://host:port).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Write the study as JSON here.")] = None,
+) -> None:
+    """Design study before a call opens: simulate many synthetic calls and compare rule sets."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from nexus_sti.algorithms.scenario import (
+        run_on_dask,
+        run_study,
+        study_result_to_dict,
+    )
+
+    platform = platform_from_env()
+    with platform.session() as session:
+        study, source = service.scenario_study(
+            session, actor=cli_actor(), scenarios=scenarios, seed=seed, bilateral=bilateral,
+            regional=regional, merit_mean=merit_mean, merit_sd=merit_sd, time_limit=time_limit,
+            track=track,
+        )  # fmt: skip
+    console.print(f"{scenarios} synthetic calls of {bilateral} + {regional} proposals; {source}")
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=err_console) as bar:
+        task = bar.add_task("scenarios", total=scenarios)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if dask:
+            result = run_on_dask(study, dask, progress=advance)
+        else:
+            result = run_study(study, progress=advance)
+    table = Table(
+        "rule set", "feasible", "member states covered", "funded", "cost of inclusiveness",
+        title=f"Rule sets over {result.scenarios} synthetic calls (seed {result.seed}; "
+        "mean and 5-95 % interval)",
+    )  # fmt: skip
+    for s in result.summaries:
+
+        def fmt(e: Any, digits: int = 1) -> str:
+            return (
+                "—"
+                if e is None
+                else f"{e.mean:.{digits}f} ({e.low:.{digits}f}–{e.high:.{digits}f})"
+            )
+
+        table.add_row(
+            s.name, f"{1 - s.infeasible_rate:.0%}", fmt(s.members_covered), fmt(s.funded, 0),
+            fmt(s.cost_of_inclusiveness, 2),
+        )  # fmt: skip
+    console.print(table)
+    if output is not None:
+        _write_json(output, study_result_to_dict(result))
+        console.print(f"wrote {output}")

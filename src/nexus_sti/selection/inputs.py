@@ -66,7 +66,7 @@ class SelectionInputs:
     notes: tuple[str, ...]
 
 
-def _target_shares(
+def target_shares_for(
     session: Session, program_version_id: int, track: str
 ) -> tuple[dict[str, float], str]:
     decision = session.scalar(
@@ -79,7 +79,7 @@ def _target_shares(
         .limit(1)
     )
     if decision is None:
-        return {}, "no saved target decision for this track"
+        return {}, f"no saved target decision for the {track} track"
     shares = {k: float(v) for k, v in decision.result["shares"].items()}
     return shares, f"saved target decision v{decision.version} (#{decision.id})"
 
@@ -240,7 +240,7 @@ def build_inputs(
             f"{', '.join(raised)}"
         )
 
-    shares, source = _target_shares(session, program_version_id, call.track)
+    shares, source = target_shares_for(session, program_version_id, call.track)
     present = {c for cand in candidates for c in cand.countries if c in ASEAN_MEMBERS}
     bands: dict[str, Band] = {}
     if params.band_tolerance is not None and shares and budgets_only_places:

@@ -34,11 +34,14 @@ from nexus_sti.algorithms.portfolio_explain import (
     funding_line,
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
+from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal
 from nexus_sti.calls.workflow import CALL, step
-from nexus_sti.core.countries import ISO3_CODES
+from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.demo.generator import partner_probabilities
+from nexus_sti.demo.service import demo_params
 from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.service import reference as reference_snapshot
 from nexus_sti.programs.service import current_program
@@ -49,6 +52,7 @@ from nexus_sti.selection.inputs import (
     budgets_only,
     build_inputs,
     member_places,
+    target_shares_for,
 )
 from nexus_sti.selection.problem_io import (
     OptionsIn,
@@ -513,3 +517,48 @@ def awards_of(session: Session, *, actor: Actor, call_reference: str) -> list[Aw
 
 def amount_total(awards: list[Award]) -> Decimal:
     return sum((a.amount for a in awards), Decimal(0))
+
+
+def scenario_study(
+    session: Session,
+    *,
+    actor: Actor,
+    scenarios: int,
+    seed: int,
+    bilateral: int,
+    regional: int,
+    merit_mean: float,
+    merit_sd: float,
+    time_limit: float,
+    track: str,
+) -> tuple[ScenarioStudy, str]:
+    """A design study whose partner mix defaults to the demo generator's (Japan co-authorship
+    from the reference snapshot) and whose bands follow the track's latest saved targets; the
+    second value says where the targets came from."""
+    require(actor, "selection.run", "run a scenario study")
+    mix = dict(
+        zip(
+            ASEAN_MEMBERS,
+            (
+                float(p)
+                for p in partner_probabilities(demo_params(reference_snapshot(), n_proposals=1))
+            ),
+            strict=True,
+        )
+    )
+    call = CallAssumptions(
+        n_bilateral=bilateral,
+        n_regional=regional,
+        partner_mix=mix,
+        merit_mean=merit_mean,
+        merit_sd=merit_sd,
+    )
+    program = current_program(session)
+    targets, source = target_shares_for(session, program.row.id, track)
+    rule_sets = default_rule_sets(call, targets=targets or None)
+    study = ScenarioStudy(
+        rule_sets=rule_sets, call=call, scenarios=scenarios, seed=seed, time_limit=time_limit
+    )
+    return study, (
+        f"bands around the {source}" if targets else f"{source}: bands follow the partner mix"
+    )
