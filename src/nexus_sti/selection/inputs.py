@@ -163,14 +163,17 @@ def build_inputs(
             funding[member_country[line.member_id]] += amount
         team = members[p.id]
         lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        # Readable keys (the explanations name them) that stay unique: a name plus the id.
         lead_key = ""
-        if p.lead_researcher_id is not None:
-            lead_key = f"researcher:{p.lead_researcher_id}"
+        if lead is not None and p.lead_researcher_id is not None:
+            lead_key = f"{lead.name} #{p.lead_researcher_id}"
         elif lead is not None:
-            lead_key = f"person:{(lead.orcid or lead.email or lead.name).lower()}"
+            lead_key = f"{lead.name} <{(lead.orcid or lead.email or lead.name).lower()}>"
         organisations = sorted(
             {
-                f"org:{m.organisation_id}" if m.organisation_id else f"name:{m.organisation_name}"
+                f"{m.organisation_name} #{m.organisation_id}"
+                if m.organisation_id
+                else m.organisation_name
                 for m in team
                 if m.organisation_id or m.organisation_name
             }
