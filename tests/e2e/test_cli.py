@@ -250,3 +250,12 @@ def test_selection_scenario_study(cli: Cli, tmp_path: Path) -> None:
     study = json.loads(output.read_text())
     assert study["scenarios"] == 3
     assert {s["name"] for s in study["rule_sets"]} >= {"budgets only", "bands ±50 %"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_commands_on_a_database_not_set_up_say_what_to_run(cli: Cli) -> None:
+    for command in (["calls", "list"], ["selection", "runs"], ["demo", "seed"]):
+        code, out, err = cli(*command)
+        assert code == 5, (command, out, err)
+        assert "run `nexus db upgrade`" in err
+        assert "Traceback" not in err + out

@@ -13,7 +13,7 @@ from nexus_sti.accounts import service
 from nexus_sti.accounts.model import Role
 from nexus_sti.accounts.tables import User
 from nexus_sti.core.errors import NotFound
-from nexus_sti.platform.clictx import cli_actor, console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 from nexus_sti.platform.db import utcnow
 
 app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def create(
     ] = "",
 ) -> None:
     """Create an account (asks for the password unless --password is given)."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         user = service.create_user(
             session,
@@ -56,7 +56,7 @@ def create(
 @app.command("list")
 def list_accounts() -> None:
     """List every account with its role and country."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         table = Table("username", "name", "role", "country", "active", "synthetic")
         for u in service.list_users(session, actor=cli_actor()):
@@ -74,7 +74,7 @@ def list_accounts() -> None:
 @app.command("deactivate")
 def deactivate(username: Annotated[str, typer.Argument(help="The account to deactivate.")]) -> None:
     """Deactivate an account: it can no longer log in or use its tokens."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         service.deactivate_user(session, actor=cli_actor(), username=username, now=utcnow())
         console.print(f"deactivated {username}")
@@ -89,7 +89,7 @@ def token(
     ] = None,
 ) -> None:
     """Mint an API token for USERNAME and print it once."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from nexus_sti.audit.service import list_audit_entries
-from nexus_sti.platform.clictx import cli_actor, console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 
@@ -19,7 +19,7 @@ def list_entries(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 30,
 ) -> None:
     """Show the newest audit entries."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         page = list_audit_entries(session, actor=cli_actor(), action_prefix=action, per_page=limit)
         table = Table(

@@ -11,7 +11,7 @@ from rich.table import Table
 from nexus_sti.calls.deadlines import time_left
 from nexus_sti.calls.service import list_calls, transition_call
 from nexus_sti.core.errors import InvalidInput
-from nexus_sti.platform.clictx import cli_actor, console, err_console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.proposals.exchange import export_call, import_call
 from nexus_sti.proposals.screening import apply_screening, screening_list
@@ -31,7 +31,7 @@ def _format(path: Path, given: str | None) -> Format:
 @app.command("list")
 def list_() -> None:
     """Every call with its track, status and time left."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     now = utcnow()
     with platform.session() as session:
         table = Table("reference", "track", "status", "closes (UTC)", "left", "title")
@@ -49,7 +49,7 @@ def action(
     name: Annotated[str, typer.Argument(help="open, close, screen, review, decide or archive.")],
 ) -> None:
     """Move a call to its next state (audited)."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         call = transition_call(
             session, actor=cli_actor(), reference=reference, action=name, now=utcnow()
@@ -63,7 +63,7 @@ def screening(
     apply: Annotated[bool, typer.Option("--apply", help="Set eligible / ineligible.")] = False,
 ) -> None:
     """Every submitted proposal's failing rules; --apply records the outcome."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         rows = screening_list(session, actor=cli_actor(), call_reference=reference)
         table = Table("proposal", "eligible", "failing rules", title=f"{len(rows)} proposals")
@@ -85,7 +85,7 @@ def export(
     format: Annotated[str | None, typer.Option(help="json, csv or xlsx (default: suffix).")] = None,
 ) -> None:
     """Write the call's proposals in the nexus-proposals/1 format."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         data = export_call(
             session, actor=cli_actor(), call_reference=reference, format=_format(output, format)
@@ -101,7 +101,7 @@ def import_(
     format: Annotated[str | None, typer.Option(help="json, csv or xlsx (default: suffix).")] = None,
 ) -> None:
     """Create the file's proposals in the call: all of them, or none if anything is wrong."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         outcome = import_call(
             session,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nexus_sti.demo.service import ensure_demo
-from nexus_sti.platform.clictx import console, platform_from_env
+from nexus_sti.platform.clictx import console, migrated_platform
 
 app = typer.Typer(help="The synthetic demo data set.", no_args_is_help=True)
 
@@ -20,4 +20,4 @@ def seed(
 ) -> None:
     """Load the program and the synthetic demo data (seed NEXUS_DEMO_SEED, NEXUS_DEMO_PROPOSALS
     proposals). Refused in production mode."""
-    ensure_demo(platform_from_env(), console=console, replace=replace)
+    ensure_demo(migrated_platform(), console=console, replace=replace)

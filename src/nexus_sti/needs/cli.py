@@ -15,7 +15,7 @@ from nexus_sti.core.errors import InvalidInput
 from nexus_sti.needs import service
 from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
 from nexus_sti.needs.targets import TargetParams
-from nexus_sti.platform.clictx import cli_actor, console, err_console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.settings import load_settings
 
@@ -111,7 +111,7 @@ def targets(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "parameters"
         raise InvalidInput(field, str(first["msg"]).removeprefix("Value error, ")) from None
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         index_file = platform.settings.needs_index_file
         result = service.targets_for(
@@ -158,7 +158,7 @@ def decisions(
     track: Annotated[str | None, typer.Option(help="Only this track.")] = None,
 ) -> None:
     """The saved target decisions, newest first."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         table = Table("id", "track", "version", "saved (UTC)", "by", "digest", "note")
         for d in service.list_target_decisions(session, actor=cli_actor(), track=track):

@@ -20,6 +20,7 @@ from nexus_sti.needs.cli import app as needs_app
 from nexus_sti.platform import db
 from nexus_sti.platform.clictx import close_platforms, console, err_console, platform_from_env
 from nexus_sti.programs.cli import app as program_app
+from nexus_sti.review.cli import app as review_app
 from nexus_sti.selection.cli import app as selection_app
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(needs_app, name="needs")
 app.add_typer(calls_app, name="calls")
 app.add_typer(selection_app, name="selection")
+app.add_typer(review_app, name="review")
 
 
 @db_app.command("upgrade")

@@ -25,6 +25,21 @@ def platform_from_env() -> Platform:
     return platform
 
 
+def migrated_platform() -> Platform:
+    """The platform, refusing with a clear message when the database schema is not current
+    (a fresh database, or one an older version left behind) instead of failing on a missing
+    table."""
+    from nexus_sti.core.errors import Conflict
+
+    platform = platform_from_env()
+    if not platform.is_migrated():
+        raise Conflict(
+            "the database schema is not current: run `nexus db upgrade` "
+            "(or `nexus run`, which also loads the demo program)"
+        )
+    return platform
+
+
 def close_platforms() -> None:
     while _started:
         _started.pop().close()

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from nexus_sti.core.money import Money
-from nexus_sti.platform.clictx import cli_actor, console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.programs.loader import PRESETS, load_preset, load_program_file
 from nexus_sti.programs.model import ProgramConfig
@@ -53,7 +53,7 @@ def load(
 ) -> None:
     """Store a program file as the program's next version (no change if identical)."""
     loaded = load_program_file(path) if path else load_preset(preset)
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         row = load_program(session, actor=cli_actor(), loaded=loaded, now=utcnow())
         console.print(f"program {row.code} version {row.version} ({row.config_digest[:12]})")
@@ -62,7 +62,7 @@ def load(
 @app.command("show")
 def show() -> None:
     """Show the current program's budget and tracks."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         current = current_program(session)
         console.print(_summary(current.config))

@@ -15,7 +15,7 @@ from nexus_sti.algorithms.portfolio_explain import (
     funding_line,
 )
 from nexus_sti.core.errors import InvalidInput
-from nexus_sti.platform.clictx import cli_actor, console, err_console, platform_from_env
+from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.selection import service
 from nexus_sti.selection.inputs import SelectionParams
@@ -101,7 +101,7 @@ def run(
         budget=budget, band_tolerance=tolerance, threshold=threshold,
         organisation_cap=organisation_cap, lottery=lottery, seed=seed, time_limit=time_limit,
     )  # fmt: skip
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session, console.status("solving the selection"):
         outcome = service.preview(session, actor=cli_actor(), call_reference=call, params=params)
         saved = None
@@ -133,7 +133,7 @@ def run(
 @app.command("runs")
 def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = None) -> None:
     """Selection runs, newest first."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         table = Table("id", "call", "version", "status", "funded", "merit", "by", "decided by")
         for r in service.list_runs(session, actor=cli_actor(), call_reference=call):
@@ -146,7 +146,7 @@ def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = Non
 
 
 def _decide(run_id: int, approve: bool, note: str) -> None:
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         run = service.decide(
             session, actor=cli_actor(), run_id=run_id, approve=approve, note=note, now=utcnow()
@@ -175,7 +175,7 @@ def reject(
 @app.command("verify")
 def verify(run_id: Annotated[int, typer.Argument(help="Selection run id.")]) -> None:
     """Re-solve a run from its record and say whether it reproduces."""
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session, console.status("re-solving from the record"):
         check = service.verify_run(session, actor=cli_actor(), run_id=run_id)
     console.print(
@@ -224,7 +224,7 @@ def scenario(
         study_result_to_dict,
     )
 
-    platform = platform_from_env()
+    platform = migrated_platform()
     with platform.session() as session:
         study, source = service.scenario_study(
             session, actor=cli_actor(), scenarios=scenarios, seed=seed, bilateral=bilateral,
