@@ -54,6 +54,7 @@ from typing import Any, Literal, NamedTuple
 import highspy
 import numpy as np
 
+from nexus_sti.algorithms.highs import Highs
 from nexus_sti.core.errors import Infeasible, InvalidInput
 
 __all__ = [
@@ -69,7 +70,7 @@ __all__ = [
     "swap",
 ]
 
-_HIGHS: Any = highspy.Highs  # untyped: no stubs
+_HIGHS: Any = Highs
 Fairness = Literal["max_min"]
 IntSpec = int | Sequence[int] | np.ndarray
 
