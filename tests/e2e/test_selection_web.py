@@ -88,6 +88,15 @@ def test_officer_designs_saves_and_admin_approves(
     assert awards.status_code == 200
     assert awards.text.startswith("\ufeffreference,")
     assert len(awards.text.strip().splitlines()) > 1
+    grants = client.get(
+        f"/api/v1/selection/calls/{ref}/awards?format=360giving",
+        headers=api_token(client, "admin"),
+    ).json()["grants"]
+    assert len(grants) == len(awards.text.strip().splitlines()) - 1
+    first = grants[0]
+    assert first["id"].startswith("360G-") and first["currency"] == "JPY"
+    assert first["amountAwarded"] > 0 and first["recipientOrganization"][0]["name"]
+    assert {"JP"} <= {loc["countryCode"] for loc in first["beneficiaryLocation"]}
     # The same from the page, with the session cookie.
     page_csv = client.get(f"/selection/calls/{ref}/awards.csv")
     assert page_csv.status_code == 200 and page_csv.text == awards.text

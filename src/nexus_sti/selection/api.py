@@ -168,8 +168,14 @@ def _award_row(a: Award) -> dict[str, Any]:
 
 @router.get("/calls/{reference}/awards")
 def read_awards(
-    reference: str, actor: ApiActor, session: SessionDep, format: Literal["json", "csv"] = "json"
+    reference: str,
+    actor: ApiActor,
+    session: SessionDep,
+    format: Literal["json", "csv", "360giving"] = "json",
 ) -> Any:
+    """The call's awards as JSON, CSV, or a 360Giving grants package (``format=360giving``)."""
+    if format == "360giving":
+        return service.awards_360giving(session, actor=actor, call_reference=reference)
     awards = service.awards_of(session, actor=actor, call_reference=reference)
     if format == "json":
         return [_award_row(a) for a in awards]

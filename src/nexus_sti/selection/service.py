@@ -36,7 +36,7 @@ from nexus_sti.algorithms.portfolio_explain import (
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
 from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.audit.service import record
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
@@ -61,6 +61,7 @@ from nexus_sti.selection.problem_io import (
     write_problem,
     write_result,
 )
+from nexus_sti.selection.publish import PublishedAward, grants_package
 from nexus_sti.selection.tables import Award, SelectionRun
 
 RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
@@ -561,4 +562,44 @@ def scenario_study(
     )
     return study, (
         f"bands around the {source}" if targets else f"{source}: bands follow the partner mix"
+    )
+
+
+def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> dict[str, Any]:
+    """The call's awards as a 360Giving grants package."""
+    awards = awards_of(session, actor=actor, call_reference=call_reference)
+    config = current_program(session).config
+    agency = next(f for f in config.funders if f.role == "implementing_agency")
+    published = []
+    for award in awards:
+        proposal = session.get(Proposal, award.proposal_id)
+        assert proposal is not None
+        members = list(
+            session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
+        )
+        lead = next((m for m in members if m.role == "lead_jp"), members[0])
+        first_year = session.scalar(
+            select(func.min(BudgetLine.year)).where(BudgetLine.proposal_id == proposal.id)
+        )
+        published.append(
+            PublishedAward(
+                reference=award.reference,
+                title=proposal.title,
+                description=proposal.abstract,
+                amount=award.amount,
+                currency=award.currency,
+                awarded_on=award.awarded_at.date(),
+                recipient_name=lead.organisation_name,
+                recipient_ror=lead.ror_id,
+                recipient_local_id=str(lead.organisation_id or lead.id),
+                countries=tuple(sorted({m.country for m in members})),
+                start_year=first_year or award.awarded_at.year + 1,
+                duration_months=proposal.duration_months,
+            )
+        )
+    return grants_package(
+        published,
+        program_code=config.program.code.upper(),
+        funder_code=agency.code,
+        funder_name=agency.name,
     )
