@@ -10,6 +10,8 @@ PURE = [
     SRC / "reference" / "snapshot.py",
     SRC / "calls" / "workflow.py",
     SRC / "calls" / "deadlines.py",
+    SRC / "review" / "conflicts.py",
+    *(SRC / "review" / f"{m}.py" for m in ("forms", "ranking")),
     *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
     *(
         SRC / "needs" / f"{m}.py"

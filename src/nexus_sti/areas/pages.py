@@ -22,6 +22,7 @@ from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render
 from nexus_sti.programs.service import current_program
+from nexus_sti.review.reviews import my_assignments
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,6 +64,8 @@ def dashboard(request: Request, user: PageUser, session: SessionDep) -> Response
             for c in list_calls(session, actor=actor)
             if accepting(c.status, c.opens_at, c.closes_at, now) is None
         ]
+    if actor.role is Role.REVIEWER:
+        ctx["review_assignments"] = len(my_assignments(session, actor=actor))
     if user.researcher_id is not None:
         ctx["researcher"] = session.get(Researcher, user.researcher_id)
     return render(request, "dashboard.html", user, **ctx)

@@ -56,7 +56,7 @@ AREAS: tuple[Area, ...] = (
         "Review",
         "Conflicts of interest, reviewer assignment, reviews and score calibration.",
         _STAFF | {Role.REVIEWER},
-        built=False,
+        built=True,
         planned="conflicts, expertise matching, assignment and calibration (issue 5)",
     ),
     Area(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
+from nexus_sti.demo.review_seed import remove_review_demo, seed_review_demo
 from nexus_sti.demo.reviews import Criterion, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
@@ -68,6 +70,10 @@ def _no_progress(_step: str, _done: int, _total: int) -> None:
     return None
 
 
+REVIEWERS_AT_LEAST = 120
+REVIEWERS_PER_PROPOSAL = 0.8
+
+
 def demo_params(
     snapshot: ReferenceSnapshot, *, n_proposals: int, window: tuple[int, int] = (2015, 2023)
 ) -> DemoParams:
@@ -86,6 +92,10 @@ def demo_params(
         research_capacity=capacity,
         coauthorship_with_japan=coauthorship,
         n_proposals=n_proposals,
+        # A pool that can review its call at the usual load: 3 reviews a proposal at most 6 a
+        # reviewer needs half as many reviewers as proposals, and conflicts (reviewers who are
+        # members of a proposal) and the Japan / member-state minimums need more.
+        n_reviewers=max(REVIEWERS_AT_LEAST, math.ceil(n_proposals * REVIEWERS_PER_PROPOSAL)),
         # Enough researchers that, as in a real call, each proposal can have its own leads.
         researchers_per_institution=20,
     )
@@ -115,6 +125,9 @@ def remove_demo_data(session: Session) -> None:
     session.execute(update(User).where(User.synthetic.is_(True)).values(researcher_id=None))
     synthetic_proposals = select(Proposal.id).where(Proposal.synthetic.is_(True))
     synthetic_calls = select(Call.id).where(Call.synthetic.is_(True))
+    remove_review_demo(
+        session, synthetic_calls=synthetic_calls, synthetic_proposals=synthetic_proposals
+    )
     session.execute(delete(Award).where(Award.proposal_id.in_(synthetic_proposals)))
     session.execute(delete(SelectionRun).where(SelectionRun.call_id.in_(synthetic_calls)))
     children = (
@@ -278,6 +291,13 @@ def seed_demo(
     progress("accounts", 5, total)
     _add_demo_accounts(session, dataset, res_ids, hasher_hash, now)
     session.flush()
+    seed_review_demo(
+        session,
+        calls=list(calls.values()),
+        config=config,
+        now=now,
+        rng=np.random.default_rng(seed + 4),
+    )
     record(
         session,
         action="demo.seeded",

@@ -27,6 +27,11 @@ from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
 from nexus_sti.proposals import api as proposals_api
 from nexus_sti.proposals import pages as proposals_pages
+from nexus_sti.review import officer_api as review_officer_api
+from nexus_sti.review import officer_pages as review_officer_pages
+from nexus_sti.review import results_pages as review_results_pages
+from nexus_sti.review import reviewer_api as review_reviewer_api
+from nexus_sti.review import reviewer_pages as review_reviewer_pages
 from nexus_sti.selection import api as selection_api
 from nexus_sti.selection import pages as selection_pages
 
@@ -69,6 +74,8 @@ def create_app(platform: Platform) -> FastAPI:
         needs_api.router,
         proposals_api.router,
         selection_api.router,
+        review_reviewer_api.router,
+        review_officer_api.router,
         accounts_pages.router,
         areas_pages.router,
         programs_pages.router,
@@ -78,6 +85,9 @@ def create_app(platform: Platform) -> FastAPI:
         needs_pages.router,
         proposals_pages.router,
         selection_pages.router,
+        review_reviewer_pages.router,
+        review_results_pages.router,
+        review_officer_pages.router,
     ):
         app.include_router(router)
 

@@ -1,0 +1,473 @@
+"""Reviewer pool use cases: reviewer profiles, invitations to a call's pool and the answers to
+them, declared conflicts, and the pool's conflicts with the call's proposals (with reasons).
+
+Officers and administrators (``review.manage``) keep profiles, invite and declare; a reviewer
+(``review.submit``) answers their own invitations, keeps their own profile and declares their
+own conflicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.tables import User
+from nexus_sti.audit.service import record
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from nexus_sti.people.tables import Organisation, Researcher
+from nexus_sti.review.conflicts import (
+    DEFAULT_COAUTHORSHIP_YEARS,
+    Coauthor,
+    ConflictMatrix,
+    DeclaredRelation,
+    MemberFacts,
+    ProposalFacts,
+    Publication,
+    ReviewerFacts,
+    detect_conflicts,
+)
+from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
+
+# Proposals that go to review; the call's other proposals still make their members competitors.
+ASSIGNABLE = frozenset({"submitted", "eligible"})
+POOL_STATUSES = ("invited", "accepted", "declined")
+MAX_LOAD_LIMIT = 100
+
+
+def require(actor: Actor, action: str, what: str) -> None:
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)
+
+
+def call_by_reference(session: Session, reference: str) -> Call:
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None:
+        raise NotFound("call", reference)
+    return call
+
+
+def _own_profile(session: Session, actor: Actor) -> ReviewerProfile:
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None or user.researcher_id is None:
+        raise PermissionDenied("act as a reviewer", "this account is not linked to a researcher")
+    profile = session.scalar(
+        select(ReviewerProfile).where(ReviewerProfile.researcher_id == user.researcher_id)
+    )
+    if profile is None:
+        raise NotFound("reviewer profile of researcher", user.researcher_id)
+    return profile
+
+
+def _check_load(max_load: int) -> None:
+    if not 0 <= max_load <= MAX_LOAD_LIMIT:
+        raise InvalidInput("max_load", f"must lie between 0 and {MAX_LOAD_LIMIT}")
+
+
+def _check_publications(publications: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for i, pub in enumerate(publications):
+        title = str(pub.get("title", "")).strip()
+        year = pub.get("year")
+        if not title:
+            raise InvalidInput(f"publications[{i}].title", "must not be empty")
+        if not isinstance(year, int) or not 1900 <= year <= 2200:
+            raise InvalidInput(f"publications[{i}].year", "must be a year such as 2024")
+        coauthors = [
+            {"name": str(c.get("name", "")).strip(), "orcid": c.get("orcid") or None}
+            for c in pub.get("coauthors", [])
+        ]
+        out.append({"title": title, "year": year, "coauthors": coauthors})
+    return out
+
+
+def save_profile(
+    session: Session,
+    *,
+    actor: Actor,
+    researcher_id: int,
+    expertise: str,
+    publications: Sequence[dict[str, Any]],
+    areas: Sequence[str],
+    max_load: int,
+    available: bool,
+    now: datetime,
+) -> ReviewerProfile:
+    """Create or update a researcher's reviewer profile (officers, or the reviewer themselves)."""
+    if not check(actor, "review.manage"):
+        require(actor, "review.submit", "edit a reviewer profile")
+        user = session.get(User, actor.user_id) if actor.user_id is not None else None
+        if user is None or user.researcher_id != researcher_id:
+            raise PermissionDenied("edit this reviewer profile", "reviewers edit only their own")
+    if session.get(Researcher, researcher_id) is None:
+        raise NotFound("researcher", researcher_id)
+    _check_load(max_load)
+    profile = session.scalar(
+        select(ReviewerProfile).where(ReviewerProfile.researcher_id == researcher_id)
+    )
+    created = profile is None
+    if profile is None:
+        profile = ReviewerProfile(researcher_id=researcher_id)
+        session.add(profile)
+    profile.expertise = expertise.strip()
+    profile.publications = _check_publications(publications)
+    profile.areas = [str(a) for a in areas]
+    profile.max_load = max_load
+    profile.available = available
+    profile.updated_at = now
+    session.flush()
+    record(
+        session,
+        action="review.profile_saved",
+        actor=actor,
+        subject_type="reviewer_profile",
+        subject_id=profile.id,
+        inputs={
+            "researcher": researcher_id,
+            "expertise": profile.expertise,
+            "publications": profile.publications,
+            "areas": profile.areas,
+            "max_load": max_load,
+            "available": available,
+        },
+        now=now,
+        summary={"researcher": researcher_id, "created": created, "max_load": max_load},
+    )
+    session.commit()
+    return profile
+
+
+def invite_reviewers(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    reviewer_ids: Sequence[int] | None,
+    max_load: int | None,
+    now: datetime,
+) -> list[CallReviewer]:
+    """Invite reviewers (profile ids; ``None``: every available profile) to the call's pool.
+    Those already in the pool are left as they are. ``max_load`` defaults to each profile's."""
+    require(actor, "review.manage", "invite reviewers")
+    call = call_by_reference(session, call_reference)
+    if max_load is not None:
+        _check_load(max_load)
+    query = select(ReviewerProfile).order_by(ReviewerProfile.id)
+    if reviewer_ids is None:
+        query = query.where(ReviewerProfile.available.is_(True))
+    else:
+        query = query.where(ReviewerProfile.id.in_(list(reviewer_ids)))
+    profiles = list(session.scalars(query))
+    if reviewer_ids is not None:
+        missing = sorted(set(reviewer_ids) - {p.id for p in profiles})
+        if missing:
+            raise NotFound("reviewer profile", ", ".join(map(str, missing)))
+    present = set(
+        session.scalars(select(CallReviewer.reviewer_id).where(CallReviewer.call_id == call.id))
+    )
+    added = [
+        CallReviewer(
+            call_id=call.id,
+            reviewer_id=p.id,
+            status="invited",
+            max_load=p.max_load if max_load is None else max_load,
+            invited_at=now,
+            responded_at=None,
+        )
+        for p in profiles
+        if p.id not in present
+    ]
+    session.add_all(added)
+    session.flush()
+    record(
+        session,
+        action="review.reviewers_invited",
+        actor=actor,
+        subject_type="call",
+        subject_id=call.id,
+        inputs={"call": call.reference, "reviewers": [a.reviewer_id for a in added]},
+        now=now,
+        summary={"call": call.reference, "invited": len(added)},
+    )
+    session.commit()
+    return added
+
+
+def my_invitations(session: Session, *, actor: Actor) -> list[tuple[CallReviewer, Call]]:
+    """The reviewer's own pool memberships, newest call first (empty without a profile)."""
+    require(actor, "review.submit", "see review invitations")
+    try:
+        profile = _own_profile(session, actor)
+    except (NotFound, PermissionDenied):
+        return []
+    rows = session.execute(
+        select(CallReviewer, Call)
+        .join(Call, Call.id == CallReviewer.call_id)
+        .where(CallReviewer.reviewer_id == profile.id)
+        .order_by(Call.closes_at.desc())
+    )
+    return [(cr, call) for cr, call in rows]
+
+
+def respond_to_invitation(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    accept: bool,
+    max_load: int | None,
+    now: datetime,
+) -> CallReviewer:
+    """A reviewer accepts (optionally with a lower or higher load) or declines their invitation."""
+    require(actor, "review.submit", "answer a review invitation")
+    profile = _own_profile(session, actor)
+    call = call_by_reference(session, call_reference)
+    membership = session.scalar(
+        select(CallReviewer).where(
+            CallReviewer.call_id == call.id, CallReviewer.reviewer_id == profile.id
+        )
+    )
+    if membership is None:
+        raise NotFound("invitation to call", call_reference)
+    if membership.status != "invited":
+        raise Conflict(f"the invitation to {call_reference} was already {membership.status}")
+    if max_load is not None:
+        _check_load(max_load)
+        membership.max_load = max_load
+    membership.status = "accepted" if accept else "declined"
+    membership.responded_at = now
+    record(
+        session,
+        action="review.invitation_answered",
+        actor=actor,
+        subject_type="call_reviewer",
+        subject_id=membership.id,
+        inputs={"call": call_reference, "accept": accept, "max_load": membership.max_load},
+        now=now,
+        summary={"call": call_reference, "status": membership.status},
+    )
+    session.commit()
+    return membership
+
+
+def declare_conflict(
+    session: Session,
+    *,
+    actor: Actor,
+    reviewer_id: int | None,
+    reason: str,
+    proposal_reference: str | None = None,
+    person_name: str = "",
+    person_orcid: str | None = None,
+    organisation_name: str = "",
+    now: datetime,
+) -> DeclaredConflict:
+    """Declare a conflict with a proposal, a person or an organisation. Officers name the
+    reviewer (profile id); a reviewer declares for themselves (``reviewer_id`` ignored)."""
+    if check(actor, "review.manage"):
+        if reviewer_id is None or session.get(ReviewerProfile, reviewer_id) is None:
+            raise NotFound("reviewer profile", reviewer_id)
+        profile_id = reviewer_id
+    else:
+        require(actor, "review.submit", "declare a conflict")
+        profile_id = _own_profile(session, actor).id
+    if not reason.strip():
+        raise InvalidInput("reason", "say why (a declared conflict needs a reason)")
+    proposal_id = None
+    if proposal_reference:
+        proposal_id = session.scalar(
+            select(Proposal.id).where(Proposal.reference == proposal_reference)
+        )
+        if proposal_id is None:
+            raise NotFound("proposal", proposal_reference)
+    if not (proposal_id or person_name.strip() or person_orcid or organisation_name.strip()):
+        raise InvalidInput("proposal_reference", "name a proposal, a person or an organisation")
+    row = DeclaredConflict(
+        reviewer_id=profile_id,
+        proposal_id=proposal_id,
+        person_name=person_name.strip(),
+        person_orcid=person_orcid or None,
+        organisation_name=organisation_name.strip(),
+        reason=reason.strip(),
+        declared_by=actor.user_id,
+        declared_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        action="review.conflict_declared",
+        actor=actor,
+        subject_type="declared_conflict",
+        subject_id=row.id,
+        inputs={
+            "reviewer": profile_id,
+            "proposal": proposal_reference,
+            "person": [row.person_name, row.person_orcid],
+            "organisation": row.organisation_name,
+            "reason": row.reason,
+        },
+        now=now,
+        summary={"reviewer": profile_id, "proposal": proposal_reference},
+    )
+    session.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    membership: CallReviewer
+    profile: ReviewerProfile
+    researcher: Researcher
+    organisation_name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.researcher.name_latin} ({self.researcher.country})"
+
+
+def list_pool(
+    session: Session, *, actor: Actor, call_reference: str, statuses: Sequence[str] = ()
+) -> list[PoolEntry]:
+    """The call's pool (optionally only some statuses), by reviewer name."""
+    require(actor, "review.manage", "see a call's reviewer pool")
+    call = call_by_reference(session, call_reference)
+    query = (
+        select(CallReviewer, ReviewerProfile, Researcher, Organisation.name)
+        .join(ReviewerProfile, ReviewerProfile.id == CallReviewer.reviewer_id)
+        .join(Researcher, Researcher.id == ReviewerProfile.researcher_id)
+        .join(Organisation, Organisation.id == Researcher.organisation_id)
+        .where(CallReviewer.call_id == call.id)
+        .order_by(Researcher.sort_name, CallReviewer.id)
+    )
+    if statuses:
+        query = query.where(CallReviewer.status.in_(list(statuses)))
+    return [PoolEntry(*row) for row in session.execute(query)]
+
+
+def pool_sizes(session: Session) -> dict[int, dict[str, int]]:
+    """Per call id, how many pool members are in each status."""
+    out: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(CallReviewer.call_id, CallReviewer.status, func.count()).group_by(
+            CallReviewer.call_id, CallReviewer.status
+        )
+    )
+    for call_id, status, n in rows:
+        out.setdefault(call_id, dict.fromkeys(POOL_STATUSES, 0))[status] = n
+    return out
+
+
+@dataclass(frozen=True)
+class CallConflicts:
+    """The call's assignable proposals, the pool entries considered and their conflicts; the
+    matrix is keyed by proposal reference and reviewer profile id."""
+
+    call: Call
+    proposals: list[Proposal]
+    entries: list[PoolEntry]
+    conflicts: ConflictMatrix
+    members: dict[int, list[ProposalMember]]
+
+
+def _member_facts(m: ProposalMember) -> MemberFacts:
+    return MemberFacts(
+        name=m.name,
+        country=m.country,
+        person=m.researcher_id,
+        orcid=m.orcid,
+        organisation=m.organisation_id,
+        organisation_name=m.organisation_name,
+    )
+
+
+def reviewer_facts(
+    entry: PoolEntry, declared: Sequence[DeclaredConflict], reference_of: dict[int, str]
+) -> ReviewerFacts:
+    """The reviewer as conflict detection sees it; declared proposals by reference."""
+    r = entry.researcher
+    return ReviewerFacts(
+        key=entry.profile.id,
+        name=r.name_latin,
+        country=r.country,
+        person=r.id,
+        orcid=r.orcid,
+        organisation=r.organisation_id,
+        organisation_name=entry.organisation_name,
+        publications=tuple(
+            Publication(
+                title=str(p.get("title", "")),
+                year=int(p.get("year", 0)),
+                coauthors=tuple(
+                    Coauthor(str(c.get("name", "")), c.get("orcid")) for c in p.get("coauthors", [])
+                ),
+            )
+            for p in entry.profile.publications
+        ),
+        relations=tuple(
+            DeclaredRelation(
+                reason=d.reason,
+                proposal=reference_of.get(d.proposal_id) if d.proposal_id else None,
+                person_name=d.person_name,
+                person_orcid=d.person_orcid,
+                organisation_name=d.organisation_name,
+            )
+            for d in declared
+        ),
+    )
+
+
+def call_conflicts(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    as_of_year: int,
+    coauthorship_years: int = DEFAULT_COAUTHORSHIP_YEARS,
+    statuses: Sequence[str] = ("invited", "accepted"),
+) -> CallConflicts:
+    """Every conflict between the pool (in ``statuses``) and the call's assignable proposals."""
+    require(actor, "review.manage", "see conflicts of interest")
+    if not 0 <= coauthorship_years <= 50:
+        raise InvalidInput("coauthorship_years", "must lie between 0 and 50")
+    call = call_by_reference(session, call_reference)
+    every = list(
+        session.scalars(select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.id))
+    )
+    proposals = [p for p in every if p.status in ASSIGNABLE]
+    others = [p for p in every if p.status not in ASSIGNABLE]
+    members: dict[int, list[ProposalMember]] = {p.id: [] for p in every}
+    for m in session.scalars(
+        select(ProposalMember)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(Proposal.call_id == call.id)
+        .order_by(ProposalMember.id)
+    ):
+        if m.confirmation != "declined":
+            members[m.proposal_id].append(m)
+    entries = list_pool(session, actor=actor, call_reference=call_reference, statuses=statuses)
+    declared: dict[int, list[DeclaredConflict]] = {}
+    ids = [e.profile.id for e in entries]
+    for d in session.scalars(select(DeclaredConflict).where(DeclaredConflict.reviewer_id.in_(ids))):
+        declared.setdefault(d.reviewer_id, []).append(d)
+    reference_of = {p.id: p.reference for p in every}
+
+    def facts(p: Proposal) -> ProposalFacts:
+        return ProposalFacts(p.reference, tuple(_member_facts(m) for m in members[p.id]))
+
+    reviewers = [reviewer_facts(e, declared.get(e.profile.id, []), reference_of) for e in entries]
+    matrix = detect_conflicts(
+        reviewers,
+        [facts(p) for p in proposals],
+        as_of_year=as_of_year,
+        coauthorship_years=coauthorship_years,
+        other_call_proposals=[facts(p) for p in others],
+    )
+    return CallConflicts(call, proposals, entries, matrix, members)

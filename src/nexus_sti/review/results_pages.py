@@ -1,0 +1,243 @@
+"""The officer's pages of review results: a call's reviews per proposal with the reminders due
+and the calibration form; the ranking with calibrated scores and their intervals (chart),
+reviewers' leniency, disagreement flags, panel notes and the ranked list (also as CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from matplotlib.figure import Figure
+from starlette.responses import RedirectResponse, Response
+
+from nexus_sti.accounts.service import actor_for
+from nexus_sti.core.errors import InvalidInput, RuleViolation
+from nexus_sti.platform.charts import svg_of
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.review import reviews
+from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, RankedRow, parse_tie_breaks
+
+router = APIRouter(include_in_schema=False)
+
+SCORE = "#2b6cb0"
+FLAGGED = "#c53030"
+
+
+def _tidy(ax: Any) -> None:
+    ax.tick_params(labelsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def scores_chart(rows: list[RankedRow], level: float | None) -> str:
+    """Calibrated scores in ranked order with their intervals as error bars; proposals flagged
+    for disagreement in red."""
+    fig = Figure(figsize=(6.8, 0.26 * max(len(rows), 4) + 1.2))
+    ax = fig.subplots()
+    for i, row in enumerate(rows):
+        c = row.candidate
+        low = c.low if c.low is not None else c.score
+        high = c.high if c.high is not None else c.score
+        ax.errorbar(
+            c.score,
+            i,
+            xerr=[[c.score - low], [high - c.score]],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=FLAGGED if c.flagged else SCORE,
+        )
+    ax.set_yticks(range(len(rows)), [f"{r.rank}. {r.candidate.reference}" for r in rows])
+    ax.invert_yaxis()
+    interval = f"{level:.0%} interval" if level else "interval"
+    ax.set_xlabel(f"calibrated total score ({interval}; red: reviewers disagree)", fontsize=8)
+    _tidy(ax)
+    fig.tight_layout()
+    return svg_of(fig)
+
+
+def leniency_chart(reviewers: list[dict[str, Any]]) -> str:
+    """Each reviewer's estimated leniency (± one standard deviation) and their review count."""
+    items = sorted(reviewers, key=lambda r: r["leniency"])
+    fig = Figure(figsize=(6.8, 0.26 * max(len(items), 4) + 1.2))
+    ax = fig.subplots()
+    for i, r in enumerate(items):
+        ax.errorbar(r["leniency"], i, xerr=r["leniency_sd"], fmt="s", ms=4, capsize=2, color=SCORE)
+    ax.axvline(0.0, color="#a0aec0", lw=0.8)
+    ax.set_yticks(range(len(items)), [f"{r['name']} ({r['reviews']})" for r in items])
+    ax.set_xlabel("leniency: points above (+) or below (−) the panel; (n reviews)", fontsize=8)
+    _tidy(ax)
+    fig.tight_layout()
+    return svg_of(fig)
+
+
+@router.get("/review/calls/{reference}/reviews")
+def call_reviews_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    actor = actor_for(user)
+    call = reviews.call_for_officer(session, actor=actor, reference=reference)
+    return render(
+        request,
+        "review_results_reviews.html",
+        user,
+        title=f"Reviews: {call.reference}",
+        call=call,
+        proposals=reviews.call_reviews(session, actor=actor, call_reference=reference),
+        reminders=reviews.reminders_due(
+            session, actor=actor, now=utcnow(), call_reference=reference
+        ),
+        run=reviews.latest_calibration(session, actor=actor, call_reference=reference),
+        form=reviews.form_of(session, call.id),
+        error=request.session.pop("review_error", None),
+    )
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+
+
+def _float(fields: dict[str, str], name: str) -> float | None:
+    text = fields.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise InvalidInput(name, "not_a_number", f"{name}: {text!r} is not a number") from exc
+
+
+@router.post("/review/calls/{reference}/calibration", dependencies=[Depends(require_csrf)])
+def run_calibration_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    actor = actor_for(user)
+    try:
+        level = _float(form, "level") or 0.9
+        reviews.run_calibration(
+            session,
+            actor=actor,
+            call_reference=reference,
+            now=utcnow(),
+            level=level,
+            reviewer_scale=form.get("reviewer_scale") == "on",
+            disagreement_threshold=_float(form, "disagreement_threshold"),
+            confidence_weights=form.get("unweighted") != "on",
+        )
+    except (InvalidInput, RuleViolation) as exc:
+        session.rollback()
+        request.session["review_error"] = exc.message
+        return RedirectResponse(f"/review/calls/{reference}/reviews", status_code=303)
+    return RedirectResponse(f"/review/calls/{reference}/ranking", status_code=303)
+
+
+def _tie_breaks(request: Request) -> tuple[str, ...]:
+    text = request.query_params.get("tie_breaks")
+    if text is None:
+        return DEFAULT_TIE_BREAKS
+    return parse_tie_breaks(text.replace("\n", ",").split(","))
+
+
+@router.get("/review/calls/{reference}/ranking")
+def ranking_page(reference: str, request: Request, user: PageUser, session: SessionDep) -> Response:
+    actor = actor_for(user)
+    error = None
+    try:
+        tie_breaks = _tie_breaks(request)
+    except InvalidInput as exc:
+        error, tie_breaks = exc.message, DEFAULT_TIE_BREAKS
+    ranking = reviews.ranked_list(
+        session, actor=actor, call_reference=reference, tie_breaks=tie_breaks
+    )
+    run = ranking.run
+    reviewers = run.result["reviewers"] if run else []
+    return render(
+        request,
+        "review_results_ranking.html",
+        user,
+        status_code=422 if error else 200,
+        title=f"Ranking: {ranking.call.reference}",
+        call=ranking.call,
+        ranking=ranking,
+        run=run,
+        error=error,
+        scores_chart=scores_chart(ranking.rows, run.result["level"] if run else None)
+        if ranking.rows
+        else None,
+        leniency_chart=leniency_chart(reviewers) if reviewers else None,
+        reviewers=sorted(reviewers, key=lambda r: -abs(r["leniency"])),
+        flagged=[r for r in ranking.rows if r.candidate.flagged],
+        notes=reviews.panel_notes(session, actor=actor, call_reference=reference),
+        tie_breaks_text=", ".join(ranking.tie_breaks),
+        note_error=request.session.pop("note_error", None),
+    )
+
+
+@router.post("/review/calls/{reference}/notes", dependencies=[Depends(require_csrf)])
+def add_note_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    try:
+        reviews.add_panel_note(
+            session,
+            actor=actor_for(user),
+            call_reference=reference,
+            proposal_reference=form.get("proposal", ""),
+            note=form.get("note", ""),
+            now=utcnow(),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        request.session["note_error"] = exc.message
+    return RedirectResponse(f"/review/calls/{reference}/ranking#notes", status_code=303)
+
+
+RANKING_COLUMNS = [
+    "rank", "reference", "score", "low", "high", "area", "disagreement", "flagged",
+    "tied_with", "broken_by", "explanation",
+]  # fmt: skip
+
+
+def ranking_csv(reference: str, rows: list[RankedRow]) -> Response:
+    """The ranked list as CSV (UTF-8 with BOM, so spreadsheet programs read it as UTF-8)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RANKING_COLUMNS)
+    writer.writeheader()
+    for r in rows:
+        c = r.candidate
+        writer.writerow(
+            {
+                "rank": r.rank,
+                "reference": c.reference,
+                "score": f"{c.score:.4f}",
+                "low": "" if c.low is None else f"{c.low:.4f}",
+                "high": "" if c.high is None else f"{c.high:.4f}",
+                "area": c.area,
+                "disagreement": f"{c.disagreement:.4f}",
+                "flagged": "yes" if c.flagged else "no",
+                "tied_with": " ".join(r.tied_with),
+                "broken_by": r.broken_by or "",
+                "explanation": r.explanation,
+            }
+        )
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="ranking-{reference}.csv"'},
+    )
+
+
+@router.get("/review/calls/{reference}/ranking.csv")
+def ranking_download(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    ranking = reviews.ranked_list(
+        session, actor=actor_for(user), call_reference=reference, tie_breaks=_tie_breaks(request)
+    )
+    return ranking_csv(ranking.call.reference, ranking.rows)

@@ -1,0 +1,761 @@
+"""Review use cases: the reviewer's assignments, conflicts, drafts and submissions; the
+officer's view of a call's reviews and the reminders due; calibration of the submitted reviews
+into each proposal's score; panel notes; the ranked list.
+
+A reviewer sees a proposal only through an active assignment of their own on which they have not
+declared a conflict: anything else is ``NotFound``, whether it exists or not. Deadlines are
+enforced with the ``now`` the caller passes (the server clock at the entry points).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.tables import User
+from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
+from nexus_sti.audit.service import inputs_digest, record
+from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.people.tables import Researcher
+from nexus_sti.programs.service import current_program
+from nexus_sti.review.forms import FormSpec, default_form, validate_review
+from nexus_sti.review.ranking import (
+    DEFAULT_TIE_BREAKS,
+    RankCandidate,
+    RankedRow,
+    consensus_flags,
+    rank_proposals,
+)
+from nexus_sti.review.tables import (
+    CalibrationRun,
+    DeclaredConflict,
+    PanelNote,
+    ProposalScore,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    ReviewForm,
+)
+
+# A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
+CONFIDENCE_WEIGHTS = {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.25, 5: 1.5}
+CALIBRATION_SOURCE = "calibration"
+
+
+def require(actor: Actor, action: str, what: str) -> None:
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)
+
+
+def _call(session: Session, reference: str) -> Call:
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None:
+        raise NotFound("call", reference)
+    return call
+
+
+@dataclass(frozen=True)
+class CallForm:
+    """A call's review form as rules, its deadline and reminder days (``row`` is ``None`` when
+    the officer has not set one: the program's criteria apply and there is no deadline)."""
+
+    spec: FormSpec
+    row: ReviewForm | None
+
+    @property
+    def due_at(self) -> datetime | None:
+        return self.row.due_at if self.row else None
+
+    @property
+    def reminder_days(self) -> list[int]:
+        return list(self.row.reminder_days) if self.row else []
+
+
+def form_of(session: Session, call_id: int) -> CallForm:
+    row = session.scalar(select(ReviewForm).where(ReviewForm.call_id == call_id))
+    if row is None:
+        return CallForm(default_form(current_program(session).config), None)
+    return CallForm(FormSpec.from_rows(row.criteria, row.total_threshold), row)
+
+
+def reviewer_profile(session: Session, actor: Actor) -> ReviewerProfile | None:
+    """The reviewer profile of the actor's researcher, if they have one."""
+    if actor.user_id is None:
+        return None
+    user = session.get(User, actor.user_id)
+    if user is None or user.researcher_id is None:
+        return None
+    return session.scalar(
+        select(ReviewerProfile).where(ReviewerProfile.researcher_id == user.researcher_id)
+    )
+
+
+# --- the reviewer's side -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """One of a reviewer's assignments with what they need to review it."""
+
+    assignment: ReviewAssignment
+    proposal: Proposal
+    call: Call
+    form: CallForm
+    review: Review | None
+
+    @property
+    def status(self) -> str:
+        """``not started``, ``draft`` or ``submitted``."""
+        return self.review.status if self.review else "not started"
+
+
+def _conflicted(session: Session, reviewer_id: int) -> set[int]:
+    return set(
+        session.scalars(
+            select(DeclaredConflict.proposal_id).where(
+                DeclaredConflict.reviewer_id == reviewer_id,
+                DeclaredConflict.proposal_id.is_not(None),
+            )
+        )
+    )
+
+
+def _view(session: Session, assignment: ReviewAssignment) -> AssignmentView:
+    proposal = session.get(Proposal, assignment.proposal_id)
+    call = session.get(Call, assignment.call_id)
+    assert proposal is not None and call is not None
+    review = session.scalar(select(Review).where(Review.assignment_id == assignment.id))
+    return AssignmentView(assignment, proposal, call, form_of(session, call.id), review)
+
+
+def my_assignments(session: Session, *, actor: Actor) -> list[AssignmentView]:
+    """The actor's active assignments without a declared conflict, soonest deadline first."""
+    require(actor, "review.submit", "see review assignments")
+    profile = reviewer_profile(session, actor)
+    if profile is None:
+        return []
+    conflicted = _conflicted(session, profile.id)
+    rows = session.scalars(
+        select(ReviewAssignment)
+        .where(ReviewAssignment.reviewer_id == profile.id, ReviewAssignment.status == "active")
+        .order_by(ReviewAssignment.id)
+    )
+    views = [_view(session, a) for a in rows if a.proposal_id not in conflicted]
+
+    def soonest(v: AssignmentView) -> tuple[bool, float, str]:
+        due = v.form.due_at
+        return (due is None, due.timestamp() if due else 0.0, v.proposal.reference)
+
+    return sorted(views, key=soonest)
+
+
+def my_assignment(session: Session, *, actor: Actor, assignment_id: int) -> AssignmentView:
+    """One of the actor's own active, unconflicted assignments; ``NotFound`` otherwise."""
+    require(actor, "review.submit", "review proposals")
+    profile = reviewer_profile(session, actor)
+    assignment = session.get(ReviewAssignment, assignment_id)
+    if (
+        profile is None
+        or assignment is None
+        or assignment.reviewer_id != profile.id
+        or assignment.status != "active"
+        or assignment.proposal_id in _conflicted(session, profile.id)
+    ):
+        raise NotFound("review assignment", assignment_id)
+    return _view(session, assignment)
+
+
+def consortium_of(session: Session, proposal_id: int) -> list[ProposalMember]:
+    return list(
+        session.scalars(
+            select(ProposalMember)
+            .where(ProposalMember.proposal_id == proposal_id)
+            .order_by(ProposalMember.id)
+        )
+    )
+
+
+def declare_conflict(
+    session: Session, *, actor: Actor, assignment_id: int, reason: str, now: datetime
+) -> DeclaredConflict:
+    """The reviewer declares a conflict with an assigned proposal: the conflict is stored for
+    the officer, the assignment is withdrawn and the proposal leaves the reviewer's view."""
+    view = my_assignment(session, actor=actor, assignment_id=assignment_id)
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("reason", "required", "reason: say briefly why (at least 5 characters)")
+    if view.review is not None and view.review.status == "submitted":
+        raise Conflict("this review is already submitted; ask the program officer to withdraw it")
+    conflict = DeclaredConflict(
+        reviewer_id=view.assignment.reviewer_id,
+        proposal_id=view.proposal.id,
+        reason=reason,
+        declared_by=actor.user_id,
+        declared_at=now,
+    )
+    session.add(conflict)
+    view.assignment.status = "withdrawn"
+    session.flush()
+    record(
+        session,
+        action="review.conflict_declared",
+        actor=actor,
+        subject_type="review_assignment",
+        subject_id=view.assignment.id,
+        inputs={"assignment": view.assignment.id, "reason": reason},
+        now=now,
+        summary={"proposal": view.proposal.reference, "reason": reason},
+    )
+    session.commit()
+    return conflict
+
+
+def _writable(view: AssignmentView, now: datetime) -> Review | None:
+    due = view.form.due_at
+    if due is not None and now > due:
+        raise RuleViolation(
+            "review.deadline",
+            f"the review deadline passed at {due:%Y-%m-%d %H:%M:%S} UTC; "
+            "reviews can no longer be saved or submitted",
+            due_at=due.isoformat(),
+        )
+    if view.review is not None and view.review.status == "submitted":
+        raise Conflict(
+            f"this review was submitted at {view.review.submitted_at:%Y-%m-%d %H:%M} UTC "
+            "and cannot be changed or submitted again"
+        )
+    return view.review
+
+
+def _save(
+    session: Session,
+    *,
+    actor: Actor,
+    assignment_id: int,
+    scores: dict[str, float | None],
+    comments: str,
+    confidence: int | None,
+    now: datetime,
+    final: bool,
+) -> Review:
+    view = my_assignment(session, actor=actor, assignment_id=assignment_id)
+    review = _writable(view, now)
+    marks = validate_review(view.form.spec, scores, comments, confidence, final=final)
+    if review is None:
+        review = Review(
+            assignment_id=view.assignment.id,
+            proposal_id=view.proposal.id,
+            reviewer_id=view.assignment.reviewer_id,
+        )
+        session.add(review)
+    review.scores = marks.scores
+    review.total = marks.assessment.total if marks.assessment else None
+    review.comments = marks.comments
+    review.confidence = marks.confidence
+    review.status = "submitted" if final else "draft"
+    review.updated_at = now
+    if final:
+        review.submitted_at = now
+    session.flush()
+    summary: dict[str, Any] = {"proposal": view.proposal.reference}
+    if final and marks.assessment is not None:
+        summary |= {"total": marks.assessment.total, "passed": marks.assessment.passed}
+    record(
+        session,
+        action="review.submitted" if final else "review.draft_saved",
+        actor=actor,
+        subject_type="review",
+        subject_id=review.id,
+        inputs={"scores": marks.scores, "comments": marks.comments, "confidence": confidence},
+        now=now,
+        summary=summary,
+    )
+    session.commit()
+    return review
+
+
+def save_draft(
+    session: Session,
+    *,
+    actor: Actor,
+    assignment_id: int,
+    scores: dict[str, float | None],
+    comments: str,
+    confidence: int | None,
+    now: datetime,
+) -> Review:
+    """Save an incomplete review (every mark given must already be valid) before the deadline."""
+    return _save(
+        session,
+        actor=actor,
+        assignment_id=assignment_id,
+        scores=scores,
+        comments=comments,
+        confidence=confidence,
+        now=now,
+        final=False,
+    )
+
+
+def submit_review(
+    session: Session,
+    *,
+    actor: Actor,
+    assignment_id: int,
+    scores: dict[str, float | None],
+    comments: str,
+    confidence: int | None,
+    now: datetime,
+) -> Review:
+    """Submit a complete review before the deadline; once submitted it is final."""
+    return _save(
+        session,
+        actor=actor,
+        assignment_id=assignment_id,
+        scores=scores,
+        comments=comments,
+        confidence=confidence,
+        now=now,
+        final=True,
+    )
+
+
+# --- the officer's side: reviews, reminders, notes -----------------------------------------
+
+
+def reviewer_names(session: Session, reviewer_ids: set[int]) -> dict[int, str]:
+    if not reviewer_ids:
+        return {}
+    rows = session.execute(
+        select(ReviewerProfile.id, Researcher.name_latin)
+        .join(Researcher, Researcher.id == ReviewerProfile.researcher_id)
+        .where(ReviewerProfile.id.in_(reviewer_ids))
+    )
+    return {int(rid): str(name) for rid, name in rows}
+
+
+@dataclass
+class AssignedReview:
+    assignment: ReviewAssignment
+    reviewer: str
+    review: Review | None
+
+
+@dataclass
+class ProposalReviews:
+    proposal: Proposal
+    assigned: list[AssignedReview] = field(default_factory=list)
+    conflicts: list[tuple[str, DeclaredConflict]] = field(default_factory=list)
+    notes: list[PanelNote] = field(default_factory=list)
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for a in self.assigned if a.review and a.review.status == "submitted")
+
+
+def call_for_officer(session: Session, *, actor: Actor, reference: str) -> Call:
+    require(actor, "review.manage", "see a call's reviews")
+    return _call(session, reference)
+
+
+def call_reviews(session: Session, *, actor: Actor, call_reference: str) -> list[ProposalReviews]:
+    """Per proposal of the call with assignments: every assignment (active, swapped or
+    withdrawn), its reviewer and review, declared conflicts and panel notes."""
+    call = call_for_officer(session, actor=actor, reference=call_reference)
+    assignments = list(
+        session.scalars(
+            select(ReviewAssignment)
+            .where(ReviewAssignment.call_id == call.id)
+            .order_by(ReviewAssignment.id)
+        )
+    )
+    proposal_ids = {a.proposal_id for a in assignments}
+    reviews = {
+        r.assignment_id: r
+        for r in session.scalars(
+            select(Review).where(Review.assignment_id.in_([a.id for a in assignments]))
+        )
+    }
+    conflicts = list(
+        session.scalars(
+            select(DeclaredConflict).where(DeclaredConflict.proposal_id.in_(proposal_ids))
+        )
+    )
+    names = reviewer_names(
+        session, {a.reviewer_id for a in assignments} | {c.reviewer_id for c in conflicts}
+    )
+    by_id: dict[int, ProposalReviews] = {}
+    for p in session.scalars(
+        select(Proposal).where(Proposal.id.in_(proposal_ids)).order_by(Proposal.reference)
+    ):
+        by_id[p.id] = ProposalReviews(p)
+    for a in assignments:
+        by_id[a.proposal_id].assigned.append(
+            AssignedReview(
+                a, names.get(a.reviewer_id, f"reviewer {a.reviewer_id}"), reviews.get(a.id)
+            )
+        )
+    for c in conflicts:
+        assert c.proposal_id is not None
+        by_id[c.proposal_id].conflicts.append((names.get(c.reviewer_id, "?"), c))
+    for note in session.scalars(
+        select(PanelNote).where(PanelNote.proposal_id.in_(proposal_ids)).order_by(PanelNote.id)
+    ):
+        by_id[note.proposal_id].notes.append(note)
+    return list(by_id.values())
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """An assignment whose review is not submitted and whose reminder time has come."""
+
+    assignment_id: int
+    reviewer: str
+    proposal: str
+    call: str
+    due_at: datetime
+    days_left: float
+    overdue: bool
+    status: str  # not started | draft
+
+
+def reminders_due(
+    session: Session, *, actor: Actor, now: datetime, call_reference: str | None = None
+) -> list[Reminder]:
+    """Active assignments without a submitted review whose form's reminder days before the
+    deadline have come (or whose deadline has passed), soonest deadline first."""
+    require(actor, "review.manage", "see review reminders")
+    query = (
+        select(ReviewAssignment, ReviewForm, Proposal, Call)
+        .join(ReviewForm, ReviewForm.call_id == ReviewAssignment.call_id)
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .join(Call, Call.id == ReviewAssignment.call_id)
+        .where(ReviewAssignment.status == "active")
+    )
+    if call_reference is not None:
+        query = query.where(Call.id == _call(session, call_reference).id)
+    rows = session.execute(query).all()
+    submitted = set(
+        session.scalars(
+            select(Review.assignment_id).where(
+                Review.assignment_id.in_([a.id for a, *_ in rows]), Review.status == "submitted"
+            )
+        )
+    )
+    drafts = set(
+        session.scalars(
+            select(Review.assignment_id).where(
+                Review.assignment_id.in_([a.id for a, *_ in rows]), Review.status == "draft"
+            )
+        )
+    )
+    names = reviewer_names(session, {a.reviewer_id for a, *_ in rows})
+    out: list[Reminder] = []
+    for assignment, form, proposal, call in rows:
+        if assignment.id in submitted:
+            continue
+        first = max(form.reminder_days, default=0)
+        if now < form.due_at - timedelta(days=first):
+            continue
+        out.append(
+            Reminder(
+                assignment_id=assignment.id,
+                reviewer=names.get(assignment.reviewer_id, f"reviewer {assignment.reviewer_id}"),
+                proposal=proposal.reference,
+                call=call.reference,
+                due_at=form.due_at,
+                days_left=round((form.due_at - now).total_seconds() / 86400, 2),
+                overdue=now > form.due_at,
+                status="draft" if assignment.id in drafts else "not started",
+            )
+        )
+    return sorted(out, key=lambda r: (r.due_at, r.reviewer, r.proposal))
+
+
+def add_panel_note(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    proposal_reference: str,
+    note: str,
+    now: datetime,
+) -> PanelNote:
+    """An officer's note on a proposal for the panel discussion."""
+    call = call_for_officer(session, actor=actor, reference=call_reference)
+    proposal = session.scalar(
+        select(Proposal).where(
+            Proposal.reference == proposal_reference, Proposal.call_id == call.id
+        )
+    )
+    if proposal is None:
+        raise NotFound("proposal", proposal_reference)
+    note = note.strip()
+    if not note:
+        raise InvalidInput("note", "required", "note: write something")
+    row = PanelNote(
+        proposal_id=proposal.id,
+        note=note,
+        written_by=actor.user_id,
+        written_by_label=actor.username,
+        written_at=now,
+    )
+    session.add(row)
+    session.flush()
+    record(
+        session,
+        action="review.panel_note_added",
+        actor=actor,
+        subject_type="proposal",
+        subject_id=proposal.reference,
+        inputs={"note": note},
+        now=now,
+        summary={"call": call.reference},
+    )
+    session.commit()
+    return row
+
+
+def panel_notes(
+    session: Session, *, actor: Actor, call_reference: str
+) -> dict[str, list[PanelNote]]:
+    """Panel notes per proposal reference, oldest first."""
+    call = call_for_officer(session, actor=actor, reference=call_reference)
+    out: dict[str, list[PanelNote]] = defaultdict(list)
+    for ref, note in session.execute(
+        select(Proposal.reference, PanelNote)
+        .join(PanelNote, PanelNote.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id)
+        .order_by(PanelNote.id)
+    ):
+        out[ref].append(note)
+    return dict(out)
+
+
+# --- calibration and the ranked list -------------------------------------------------------
+
+
+def _submitted_reviews(session: Session, call: Call) -> list[tuple[Review, Proposal]]:
+    """Submitted reviews of the call's active assignments, in a stable order."""
+    return [
+        (review, proposal)
+        for review, proposal in session.execute(
+            select(Review, Proposal)
+            .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
+            .join(Proposal, Proposal.id == Review.proposal_id)
+            .where(
+                ReviewAssignment.call_id == call.id,
+                ReviewAssignment.status == "active",
+                Review.status == "submitted",
+                Review.total.is_not(None),
+            )
+            .order_by(Proposal.reference, Review.reviewer_id)
+        )
+    ]
+
+
+def run_calibration(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    now: datetime,
+    level: float = 0.9,
+    reviewer_scale: bool = False,
+    disagreement_threshold: float | None = None,
+    confidence_weights: bool = True,
+) -> CalibrationRun:
+    """Calibrate the call's submitted review totals (reviews weighted by confidence), store the
+    run and write each reviewed proposal's score, interval and per-criterion means."""
+    require(actor, "review.manage", "run a calibration")
+    call = _call(session, call_reference)
+    rows = _submitted_reviews(session, call)
+    if not rows:
+        raise RuleViolation(
+            "review.no_reviews", f"call {call.reference} has no submitted review to calibrate"
+        )
+    proposals = sorted({p.id: p for _, p in rows}.values(), key=lambda p: p.reference)
+    p_index = {p.id: i for i, p in enumerate(proposals)}
+    reviewers = sorted({r.reviewer_id for r, _ in rows})
+    r_index = {rid: i for i, rid in enumerate(reviewers)}
+
+    def weight(r: Review) -> float:
+        return CONFIDENCE_WEIGHTS.get(r.confidence or 3, 1.0) if confidence_weights else 1.0
+
+    records = [
+        (p_index[r.proposal_id], r_index[r.reviewer_id], float(r.total or 0.0), weight(r))
+        for r, _ in rows
+    ]
+    fit = calibrate_scores(
+        ReviewScores.from_records(records),
+        n_proposals=len(proposals),
+        n_reviewers=len(reviewers),
+        level=level,
+        reviewer_scale=reviewer_scale,
+        disagreement_threshold=disagreement_threshold,
+    )
+    marks: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r, _ in rows:
+        for code, mark in r.scores.items():
+            marks[r.proposal_id][code].append(float(mark))
+    names = reviewer_names(session, set(reviewers))
+    parameters = {
+        "level": level,
+        "reviewer_scale": reviewer_scale,
+        "disagreement_threshold": disagreement_threshold,
+        "confidence_weights": confidence_weights,
+    }
+    digest = inputs_digest([[proposals[p].reference, reviewers[r], y, w] for p, r, y, w in records])
+    per_proposal: list[dict[str, Any]] = []
+    for i, p in enumerate(proposals):
+        criteria = {c: round(sum(v) / len(v), 4) for c, v in sorted(marks[p.id].items())}
+        per_proposal.append(
+            {
+                "proposal_id": p.id,
+                "reference": p.reference,
+                "area": p.area,
+                "score": round(float(fit.score[i]), 4),
+                "low": round(float(fit.lower[i]), 4),
+                "high": round(float(fit.upper[i]), 4),
+                "raw_mean": round(float(fit.raw_mean[i]), 4),
+                "reviews": int(fit.reviews[i]),
+                "disagreement": round(float(fit.disagreement[i]), 4),
+                "flagged": bool(fit.flagged[i]),
+                "criteria": criteria,
+            }
+        )
+    result = {
+        "level": level,
+        "mean": round(fit.mean, 4),
+        "noise_sd": round(fit.noise_sd, 4),
+        "quality_sd": round(fit.quality_sd, 4),
+        "leniency_spread": round(fit.leniency_spread, 4),
+        "disagreement_threshold": round(fit.disagreement_threshold, 4),
+        "iterations": fit.iterations,
+        "proposals": per_proposal,
+        "reviewers": [
+            {
+                "reviewer_id": rid,
+                "name": names.get(rid, f"reviewer {rid}"),
+                "leniency": round(float(fit.leniency[j]), 4),
+                "leniency_sd": round(float(fit.leniency_sd[j]), 4),
+                "scale": round(float(fit.scale[j]), 4),
+                "reviews": int(fit.reviewer_reviews[j]),
+            }
+            for j, rid in enumerate(reviewers)
+        ],
+    }
+    run = CalibrationRun(
+        call_id=call.id,
+        parameters=parameters,
+        inputs_digest=digest,
+        result=result,
+        created_by_label=actor.username,
+        created_at=now,
+    )
+    session.add(run)
+    existing = {
+        s.proposal_id: s
+        for s in session.scalars(
+            select(ProposalScore).where(ProposalScore.proposal_id.in_(p_index))
+        )
+    }
+    for row in per_proposal:
+        score = existing.get(row["proposal_id"])
+        if score is None:
+            score = ProposalScore(proposal_id=row["proposal_id"])
+            session.add(score)
+        score.score, score.low, score.high = row["score"], row["low"], row["high"]
+        score.criteria = row["criteria"]
+        score.reviews = row["reviews"]
+        score.source = CALIBRATION_SOURCE
+        score.computed_at = now
+    session.flush()
+    record(
+        session,
+        action="review.calibrated",
+        actor=actor,
+        subject_type="calibration_run",
+        subject_id=run.id,
+        inputs={"parameters": parameters, "reviews": digest},
+        now=now,
+        summary={
+            "call": call.reference,
+            "proposals": len(proposals),
+            "reviews": len(records),
+            "flagged": sum(1 for r in per_proposal if r["flagged"]),
+        },
+    )
+    session.commit()
+    return run
+
+
+def latest_calibration(
+    session: Session, *, actor: Actor, call_reference: str
+) -> CalibrationRun | None:
+    call = call_for_officer(session, actor=actor, reference=call_reference)
+    return session.scalar(
+        select(CalibrationRun)
+        .where(CalibrationRun.call_id == call.id)
+        .order_by(CalibrationRun.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The call's ranked list and where its scores came from."""
+
+    call: Call
+    run: CalibrationRun | None
+    rows: list[RankedRow]
+    sources: dict[str, int]  # ProposalScore.source -> proposals
+    tie_breaks: tuple[str, ...]
+
+
+def ranked_list(
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    tie_breaks: tuple[str, ...] = DEFAULT_TIE_BREAKS,
+    tie_tolerance: float = 0.0,
+) -> Ranking:
+    """The call's proposals with a score, ranked (see ``review.ranking``); disagreement flags
+    come from the latest calibration run."""
+    run = latest_calibration(session, actor=actor, call_reference=call_reference)
+    call = _call(session, call_reference)
+    from_run = {p["proposal_id"]: p for p in (run.result["proposals"] if run else [])}
+    threshold = float(run.result["disagreement_threshold"]) if run else 0.0
+    scored = session.execute(
+        select(Proposal, ProposalScore)
+        .join(ProposalScore, ProposalScore.proposal_id == Proposal.id)
+        .where(Proposal.call_id == call.id)
+    )
+    candidates: list[RankCandidate] = []
+    sources: dict[str, int] = defaultdict(int)
+    for proposal, score in scored:
+        sources[score.source] += 1
+        disagreement = float(from_run.get(proposal.id, {}).get("disagreement", 0.0))
+        candidates.append(
+            RankCandidate(
+                reference=proposal.reference,
+                score=score.score,
+                area=proposal.area,
+                criteria={k: float(v) for k, v in score.criteria.items()},
+                low=score.low,
+                high=score.high,
+                disagreement=disagreement,
+                flagged=bool(run) and consensus_flags([disagreement], threshold)[0],
+            )
+        )
+    rows = rank_proposals(candidates, tie_breaks, tie_tolerance=tie_tolerance)
+    return Ranking(call, run, rows, dict(sources), tuple(tie_breaks))
