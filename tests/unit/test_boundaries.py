@@ -11,7 +11,8 @@ PURE = [
     SRC / "calls" / "workflow.py",
     SRC / "calls" / "deadlines.py",
     SRC / "review" / "conflicts.py",
-    *(SRC / "review" / f"{m}.py" for m in ("forms", "ranking")),
+    *(SRC / "review" / f"{m}.py" for m in ("forms", "ranking", "batch")),
+    *(SRC / "selection" / f"{m}.py" for m in ("problem_io", "publish")),
     *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
     *(
         SRC / "needs" / f"{m}.py"
@@ -19,7 +20,7 @@ PURE = [
     ),
     *(
         SRC / "demo" / f"{m}.py"
-        for m in ("generator", "names", "institutions", "texts", "params", "records")
+        for m in ("generator", "names", "institutions", "texts", "params", "records", "reviews")
     ),
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "nexus_sti.platform", "typer", "alembic")
