@@ -8,8 +8,8 @@ POSTs with the CSRF token.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -38,6 +38,7 @@ from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 PARAM_FIELDS = tuple(SelectionParams.model_fields)
 CHECKBOXES = ("inclusive", "one_award_per_lead", "lottery")
@@ -65,6 +66,21 @@ def _message(exc: ValidationError) -> str:
         f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors()
     )
+
+
+def _attempt(
+    solve: Callable[[SelectionParams], T], raw: dict[str, Any]
+) -> tuple[T | None, str | None]:
+    """``solve`` on the parameters in ``raw``, or the message a user should see instead: the
+    field and rule a value breaks, or the rules that cannot hold together and what to relax."""
+    try:
+        return solve(SelectionParams.model_validate(raw)), None
+    except ValidationError as exc:
+        return None, _message(exc)
+    except Infeasible as exc:
+        return None, f"{exc.message} — {exc.hint}"
+    except (InvalidInput, RuleViolation) as exc:
+        return None, exc.message
 
 
 @router.get("/selection")
@@ -118,17 +134,12 @@ def _designer(
     call = service.call_for_page(session, actor=actor, reference=reference)
     outcome = None
     if error is None:
-        try:
-            outcome = service.preview(
-                session,
-                actor=actor,
-                call_reference=reference,
-                params=SelectionParams.model_validate(raw),
-            )
-        except ValidationError as exc:
-            error = _message(exc)
-        except (InvalidInput, RuleViolation, Infeasible) as exc:
-            error = exc.message + (f" — {exc.hint}" if isinstance(exc, Infeasible) else "")
+        outcome, error = _attempt(
+            lambda params: service.preview(
+                session, actor=actor, call_reference=reference, params=params
+            ),
+            raw,
+        )
     form = {**SelectionParams().model_dump(), **raw}
     view: dict[str, Any] = {}
     if outcome is not None:
@@ -206,19 +217,12 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
     actor = actor_for(user)
     raw = _params_from(request.query_params, submitted=request.query_params.get("submitted") == "1")
     call = service.call_for_page(session, actor=actor, reference=reference)
-    error = None
-    found = None
-    try:
-        found = service.compare(
-            session,
-            actor=actor,
-            call_reference=reference,
-            params=SelectionParams.model_validate(raw),
-        )
-    except ValidationError as exc:
-        error = _message(exc)
-    except (InvalidInput, RuleViolation, Infeasible) as exc:
-        error = exc.message
+    found, error = _attempt(
+        lambda params: service.compare(
+            session, actor=actor, call_reference=reference, params=params
+        ),
+        raw,
+    )
     view: dict[str, Any] = {}
     if found is not None:
         rows = []
