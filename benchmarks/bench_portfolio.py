@@ -1,4 +1,4 @@
-"""Portfolio selection at programme scale: HiGHS against rank-and-fund on a synthetic call.
+"""Portfolio selection at programme scale: the optimiser against rank-and-fund on a synthetic call.
 
     .venv/bin/python benchmarks/bench_portfolio.py [--proposals 5000] [--seed 1] [--quick]
 
@@ -7,11 +7,16 @@ to three member states), 7 priority areas, 2 tracks, 12 funders (JST and one co-
 state, each paying only its own country's teams) over 5 years. Budgets per funder and year are
 35 % of what is asked; member-state bands are ±50 % around equal shares of funded participations;
 each area needs 20 funded projects; 40–70 % of funded projects are bilateral; an organisation
-takes part in at most 15; a lead investigator gets at most one award.
+takes part in at most 15; a lead investigator gets at most one award. Every project runs three
+consecutive years (starting in one of the first three) and each team asks the same amount each
+year (log-normal, median 20 for Japanese and 8 for partner teams, σ 0.4, to 0.1); merits are
+normal(4, 1) clipped to [0.5, 7], to 0.001.
 
 Prints the time to a portfolio within 0.1 % of the bound, the proven gap after 10 s (and 60 s
-unless ``--quick``), and the optimum's merit as a ratio to rank-and-fund's, with the rules
-rank-and-fund breaks (from the independent checker).
+unless ``--quick``) for the default method (on this size: HiGHS' branch and cut racing a
+neighbourhood search around the LP optimum) and, as the baseline, for HiGHS' branch and cut
+alone, and the optimiser's merit as a ratio to rank-and-fund's, with the rules rank-and-fund
+breaks (from the independent checker). Every gap is proven against a valid upper bound.
 """
 
 from __future__ import annotations
@@ -137,11 +142,18 @@ def main() -> None:
 
     limits = (10.0,) if args.quick else (10.0, 60.0)
     for limit in limits:
-        run = solve_portfolio(problem, time_limit=limit, gap=0.0)
-        assert check_portfolio(problem, run.selected) == []
+        gaps = {}
+        for method in ("auto", "branch_and_cut"):
+            run = solve_portfolio(problem, time_limit=limit, gap=0.0, method=method)
+            assert check_portfolio(problem, run.selected) == []
+            gaps[method] = run.gap
+            print(
+                f"proven gap after {limit:.0f} s, {run.solver}: {run.gap:.2e} "
+                f"(status {run.status}, merit {run.objective:.1f})"
+            )
         print(
-            f"proven gap after {limit:.0f} s: {run.gap:.2e} (status {run.status}, "
-            f"merit {run.objective:.1f})"
+            f"  gap ratio default / branch and cut alone after {limit:.0f} s: "
+            f"{gaps['auto'] / gaps['branch_and_cut']:.2f}"
         )
 
     print(f"merit ratio optimiser / rank-and-fund: {near.objective / baseline_merit:.4f}")

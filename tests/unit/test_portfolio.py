@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from nexus_sti.algorithms.portfolio import (
     INCLUSIVENESS_TOTAL,
+    SEARCH_FROM_PROPOSALS,
     Band,
     CandidateProposal,
+    Method,
     PortfolioProblem,
     PortfolioResult,
     PortfolioRules,
@@ -437,17 +439,111 @@ def brute_force_optimum(problem: PortfolioProblem) -> float | None:
     return best
 
 
+@pytest.mark.parametrize("method", ["branch_and_cut", "search"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_problems())
-def test_solver_matches_brute_force_on_tiny_instances(problem: PortfolioProblem) -> None:
+@given(problem=tiny_problems())
+def test_solver_matches_brute_force_on_tiny_instances(
+    problem: PortfolioProblem, method: Method
+) -> None:
     best = brute_force_optimum(problem)
     if best is None:
         with pytest.raises(Infeasible) as err:
-            solve_portfolio(problem, gap=0.0)
+            solve_portfolio(problem, gap=0.0, method=method)
         assert err.value.details["conflict"]
         return
-    result = solve_portfolio(problem, gap=0.0)
+    result = solve_portfolio(problem, gap=0.0, method=method)
     assert check_portfolio(problem, result.selected) == []
+    assert result.status == "optimal"
     assert result.objective == pytest.approx(best, abs=1e-6)
     ranked = rank_and_fund(problem)
     assert not [m for m in check_portfolio(problem, ranked) if m.startswith("budget")]
+
+
+# --- the neighbourhood search for large calls ------------------------------------------------
+
+
+def multi_year_call(n: int, seed: int) -> PortfolioProblem:
+    """A scaled-down programme call: 3-year projects with even yearly costs from JST and one
+    co-funder, yearly budgets at 35 % of what is asked, an organisation cap and one award per
+    lead."""
+    rng = np.random.default_rng(seed)
+    years = (2027, 2028, 2029, 2030)
+    partners = ("THA", "VNM", "LAO")
+    candidates = []
+    for i in range(n):
+        partner = str(rng.choice(partners))
+        first = int(rng.integers(0, 2))
+        jst, other = round(float(rng.uniform(10, 30)), 1), round(float(rng.uniform(4, 12)), 1)
+        costs = {}
+        for year in years[first : first + 3]:
+            costs[("JST", year)] = jst
+            costs[(f"{partner}-agency", year)] = other
+        candidates.append(
+            proposal(
+                f"p{i:03d}",
+                round(float(rng.uniform(1, 7)), 3),
+                costs=costs,
+                countries=("JPN", partner),
+                funding={"JPN": 3 * jst, partner: 3 * other},
+                organisations=(f"org{int(rng.integers(0, n // 8))}",),
+                lead=f"lead{int(rng.integers(0, int(n * 0.85)))}",
+            )
+        )
+    asked: dict[tuple[str, int], float] = {}
+    for c in candidates:
+        for key, amount in c.costs.items():
+            asked[key] = asked.get(key, 0.0) + amount
+    rules = PortfolioRules(
+        budgets={key: 0.35 * amount for key, amount in asked.items()},
+        organisation_cap=4,
+        one_award_per_lead=True,
+    )
+    return PortfolioProblem(tuple(candidates), rules)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_search_reports_a_gap_the_optimum_respects(seed: int) -> None:
+    problem = multi_year_call(150, seed)
+    exact = solve_portfolio(problem, gap=0.0, time_limit=60.0, method="branch_and_cut")
+    assert exact.status == "optimal"
+    found = solve_portfolio(problem, gap=0.0, time_limit=0.5, method="search")
+    assert check_portfolio(problem, found.selected) == []
+    assert found.solver.endswith("(branch and cut + neighbourhood search)")
+    assert found.objective <= exact.objective + 1e-6
+    # The proven gap is a real bound: the true optimum lies within it.
+    assert exact.objective <= found.objective * (1 + found.gap) + 1e-6
+
+
+def test_search_stops_as_soon_as_the_gap_asked_for_is_proven() -> None:
+    problem = multi_year_call(400, 3)
+    found = solve_portfolio(problem, gap=0.05, time_limit=60.0, method="search")
+    assert found.status == "optimal"
+    assert found.gap <= 0.05
+    assert check_portfolio(problem, found.selected) == []
+
+
+def test_auto_method_searches_large_calls_only() -> None:
+    small = multi_year_call(40, 4)
+    assert len(small.candidates) < SEARCH_FROM_PROPOSALS
+    assert solve_portfolio(small, method="auto").solver == solve(small).solver
+    assert "search" not in solve(small).solver
+
+
+def test_lottery_and_rule_costs_agree_across_methods() -> None:
+    problem = _inclusive_problem()
+    exact = rule_costs(problem, method="branch_and_cut")
+    searched = rule_costs(problem, method="search")
+    assert searched == pytest.approx(exact)
+    draws = [
+        solve_portfolio(
+            problem, gap=0.0, lottery_rng=np.random.default_rng(7), method=method
+        ).lottery
+        for method in ("branch_and_cut", "search")
+    ]
+    assert draws[0] == draws[1]
+
+
+def test_unknown_method_names_the_field() -> None:
+    with pytest.raises(InvalidInput) as err:
+        solve_portfolio(_inclusive_problem(), method="guess")  # type: ignore[arg-type]
+    assert err.value.field == "method"

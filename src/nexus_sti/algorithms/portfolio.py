@@ -5,7 +5,8 @@ calibrated scores) or merit per unit of cost (``"merit_per_cost"``: each proposa
 by its total cost, which favours cheap proposals of equal merit). Every rule in
 :class:`PortfolioRules` is optional and becomes one or more named *constraint groups* ("budget
 JST 2027", "band THA min", "area quantum >= 2"), the unit in which infeasibility is reported and
-rules are priced. :func:`solve_portfolio` solves with HiGHS; an impossible set of rules raises
+rules are priced. :func:`solve_portfolio` solves with HiGHS (on large calls, its branch and cut
+races a neighbourhood search around the LP optimum); an impossible set of rules raises
 :class:`~nexus_sti.core.errors.Infeasible` naming an irreducible set of conflicting groups.
 :func:`rule_costs` prices each group. The independent checker and the rank-and-fund baseline live
 in :mod:`nexus_sti.algorithms.portfolio_checks`.
@@ -28,15 +29,18 @@ from nexus_sti.algorithms.portfolio_model import (
     run_model,
     solver_version,
 )
+from nexus_sti.algorithms.portfolio_solver_search import search_model
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.core.errors import Infeasible, InvalidInput
 
 __all__ = [
     "INCLUSIVENESS_TOTAL",
+    "SEARCH_FROM_PROPOSALS",
     "Band",
     "CandidateProposal",
     "LotteryRecord",
+    "Method",
     "Objective",
     "PortfolioProblem",
     "PortfolioResult",
@@ -46,11 +50,24 @@ __all__ = [
 ]
 
 Objective = Literal["merit", "merit_per_cost"]
+# "branch_and_cut": HiGHS alone; "search": the LP bound and neighbourhood search of
+# :mod:`~nexus_sti.algorithms.portfolio_solver_search`, which ends in HiGHS' branch and cut;
+# "auto": the search from SEARCH_FROM_PROPOSALS candidates on. The search uses two threads.
+Method = Literal["auto", "branch_and_cut", "search"]
 Measure = Literal["share", "count"]
 
 
 # rule_costs' key for the total price of every rule beyond the budgets.
 INCLUSIVENESS_TOTAL = "inclusiveness total"
+
+# From this many candidates "auto" uses the search: below it, branch and cut alone closes the gap
+# fast, above it, finding good portfolios is what takes the time.
+SEARCH_FROM_PROPOSALS = 1000
+
+_SOLVER_NAMES = {
+    "branch_and_cut": "HiGHS {version}",
+    "search": "HiGHS {version} (branch and cut + neighbourhood search)",
+}
 
 # The lottery's tie-break spreads the group's common merit over at most this fraction of it.
 TIE_BREAK_SPREAD = 1e-3
@@ -228,9 +245,10 @@ class LotteryRecord:
 @dataclass(frozen=True, slots=True)
 class PortfolioResult:
     """The funded proposals and how good the answer is: ``objective`` is the problem's objective
-    at ``selected`` (with the true merits, also after a lottery); ``gap`` the relative MIP gap
-    HiGHS proved; ``seconds`` the solver's run time over all solves; ``binding`` the constraint
-    groups a single change (funding one more, or one fewer, proposal) would break."""
+    at ``selected`` (with the true merits, also after a lottery); ``gap`` the relative gap proven
+    against a valid upper bound (HiGHS' or the LP relaxation's); ``seconds`` the solver's run
+    time over all solves; ``solver`` the solver, its version and the method; ``binding`` the
+    constraint groups a single change (funding one more, or one fewer, proposal) would break."""
 
     selected: frozenset[str]
     status: str
@@ -248,6 +266,7 @@ def solve_portfolio(
     time_limit: float = 10.0,
     gap: float = 1e-4,
     lottery_rng: np.random.Generator | None = None,
+    method: Method = "auto",
 ) -> PortfolioResult:
     """The best portfolio within ``time_limit`` seconds per solve and relative ``gap``.
 
@@ -255,16 +274,18 @@ def solve_portfolio(
     by a draw and the problem re-solved with their merits set to the line plus a rank-based
     tie-break (spread over :data:`TIE_BREAK_SPREAD` of the line), so every rule still holds. The
     draw is honoured exactly when ``gap`` is tighter than that spread (e.g. ``gap=0``).
+    ``method`` picks the algorithm (see :data:`Method`).
     """
     if lottery_rng is not None and problem.objective != "merit":
         raise InvalidInput("lottery_rng", "the lottery applies to the 'merit' objective only")
+    chosen = _method(problem, method)
     model = build_model(problem)
     every = np.ones(len(model.groups), dtype=bool)
-    run = _solve_or_raise(model, every, model.objective, time_limit, gap)
+    run = _solve_or_raise(model, every, model.objective, time_limit, gap, chosen)
     seconds = run.seconds
     lottery: LotteryRecord | None = None
     if lottery_rng is not None:
-        run, lottery = _lottery(problem, model, run, lottery_rng, time_limit, gap)
+        run, lottery = _lottery(problem, model, run, lottery_rng, time_limit, gap, chosen)
         seconds += run.seconds
     assert run.x is not None
     ids = [c.id for c in problem.candidates]
@@ -274,31 +295,50 @@ def solve_portfolio(
         objective=float(model.objective @ run.x),
         gap=run.gap,
         seconds=seconds,
-        solver=f"HiGHS {solver_version()}",
+        solver=_SOLVER_NAMES[chosen].format(version=solver_version()),
         lottery=lottery,
         binding=model.binding(run.x),
     )
 
 
 def rule_costs(
-    problem: PortfolioProblem, *, time_limit: float = 10.0, gap: float = 1e-6
+    problem: PortfolioProblem,
+    *,
+    time_limit: float = 10.0,
+    gap: float = 1e-6,
+    method: Method = "auto",
 ) -> dict[str, float]:
     """What each constraint group costs: the objective without that group minus the objective
     with every rule; under :data:`INCLUSIVENESS_TOTAL`, the objective under the budgets alone
     minus the full objective (the total price of every rule beyond the budgets)."""
+    chosen = _method(problem, method)
+    solve = _SOLVERS[chosen]
     model = build_model(problem)
     every = np.ones(len(model.groups), dtype=bool)
-    full = _objective(model, _solve_or_raise(model, every, model.objective, time_limit, gap))
+    full_run = _solve_or_raise(model, every, model.objective, time_limit, gap, chosen)
+    full = _objective(model, full_run)
     costs: dict[str, float] = {}
     for g, name in enumerate(model.groups):
         keep = every.copy()
         keep[g] = False
-        costs[name] = _objective(model, run_model(model, keep, model.objective, time_limit, gap))
+        costs[name] = _objective(model, solve(model, keep, model.objective, time_limit, gap))
         costs[name] -= full
     budgets_only = np.array([f == "budget" for f in model.families], dtype=bool)
-    relaxed = run_model(model, budgets_only, model.objective, time_limit, gap)
+    relaxed = solve(model, budgets_only, model.objective, time_limit, gap)
     costs[INCLUSIVENESS_TOTAL] = _objective(model, relaxed) - full
     return costs
+
+
+_SOLVERS = {"branch_and_cut": run_model, "search": search_model}
+
+
+def _method(problem: PortfolioProblem, method: Method) -> Literal["branch_and_cut", "search"]:
+    if method == "auto":
+        large = len(problem.candidates) >= SEARCH_FROM_PROPOSALS
+        return "search" if large else "branch_and_cut"
+    if method not in _SOLVERS:
+        raise InvalidInput("method", "must be 'auto', 'branch_and_cut' or 'search'")
+    return method
 
 
 def _objective(model: Model, run: ModelRun) -> float:
@@ -312,8 +352,9 @@ def _solve_or_raise(
     objective: np.ndarray,
     time_limit: float,
     gap: float,
+    method: Literal["branch_and_cut", "search"],
 ) -> ModelRun:
-    run = run_model(model, keep, objective, time_limit, gap)
+    run = _SOLVERS[method](model, keep, objective, time_limit, gap)
     if run.x is not None:
         return run
     if run.status != "infeasible":
@@ -366,6 +407,7 @@ def _lottery(
     rng: np.random.Generator,
     time_limit: float,
     gap: float,
+    method: Literal["branch_and_cut", "search"],
 ) -> tuple[ModelRun, LotteryRecord]:
     assert run.x is not None
     merits = np.array([c.merit for c in problem.candidates])
@@ -382,9 +424,8 @@ def _lottery(
     step = TIE_BREAK_SPREAD * max(abs(line), 1.0) / max(len(order), 1)
     for rank, (_, i) in enumerate(order):
         objective[i] = line + step * (len(order) - rank)
-    resolved = _solve_or_raise(
-        model, np.ones(len(model.groups), dtype=bool), objective, time_limit, gap
-    )
+    every = np.ones(len(model.groups), dtype=bool)
+    resolved = _solve_or_raise(model, every, objective, time_limit, gap, method)
     assert resolved.x is not None
     record = LotteryRecord(
         line=line,

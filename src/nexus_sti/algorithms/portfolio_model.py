@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
+from nexus_sti.algorithms.highs import Highs
+
 if TYPE_CHECKING:
     from nexus_sti.algorithms.portfolio import PortfolioProblem
 
-_HIGHS: Any = highspy.Highs  # untyped: no stubs
+_HIGHS: Any = Highs
 # A flip that moves a row past its bound by more than this makes the row binding.
 BINDING_TOLERANCE = 1e-7
 
@@ -187,10 +189,17 @@ _STATUS = {
 }
 
 
-def run_model(
-    model: Model, keep: np.ndarray, objective: np.ndarray, time_limit: float, gap: float
-) -> ModelRun:
-    """Solve the model restricted to the kept groups, maximising ``objective``."""
+def highs_for(
+    model: Model,
+    keep: np.ndarray,
+    objective: np.ndarray,
+    time_limit: float,
+    gap: float,
+    *,
+    relax: bool = False,
+) -> Any:
+    """A HiGHS instance holding the model restricted to the kept groups, maximising
+    ``objective`` (its LP relaxation with ``relax``), options set, not yet run."""
     rows = keep[model.row_group]
     lengths = np.diff(model.start)
     nz = np.repeat(rows, lengths)
@@ -210,7 +219,8 @@ def run_model(
     lp.a_matrix_.start_ = np.concatenate(([0], np.cumsum(lengths[rows]))).astype(np.int32)
     lp.a_matrix_.index_ = model.index[nz]
     lp.a_matrix_.value_ = model.value[nz]
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    if not relax:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h: Any = _HIGHS()
     for option, value in (
         ("output_flag", False),
@@ -221,11 +231,25 @@ def run_model(
     ):
         h.setOptionValue(option, value)
     h.passModel(lp)
-    h.run()
+    return h
+
+
+def status_name(h: Any) -> str:
     status = h.getModelStatus()
+    return _STATUS.get(status, str(h.modelStatusToString(status)).lower())
+
+
+def run_model(
+    model: Model, keep: np.ndarray, objective: np.ndarray, time_limit: float, gap: float
+) -> ModelRun:
+    """Solve the model restricted to the kept groups with HiGHS' branch and cut, maximising
+    ``objective``."""
+    h = highs_for(model, keep, objective, time_limit, gap)
+    h.run()
     info = h.getInfo()
     seconds = float(h.getRunTime())
-    name = _STATUS.get(status, str(h.modelStatusToString(status)).lower())
+    name = status_name(h)
+    n = len(objective)
     if name == "infeasible":
         return ModelRun(name, None, math.inf, seconds)
     if n == 0:
