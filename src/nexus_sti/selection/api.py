@@ -204,7 +204,11 @@ def solve(actor: ApiActor, problem: dict[str, Any] = Body(...)) -> dict[str, Any
     parsed, options = read_problem(problem)
     rng = np.random.default_rng(options.seed) if options.lottery else None
     result = solve_portfolio(
-        parsed, time_limit=min(options.time_limit, 60.0), gap=options.gap, lottery_rng=rng
+        parsed,
+        time_limit=min(options.time_limit, 60.0),
+        gap=options.gap,
+        lottery_rng=rng,
+        method=options.method,
     )
     extra: dict[str, Any] = {}
     if options.explain:

@@ -58,12 +58,14 @@ def solve(
     limit = time_limit or options.time_limit
     rng = np.random.default_rng(options.seed) if options.lottery else None
     with console.status(f"solving {len(parsed.candidates)} candidates"):
-        result = solve_portfolio(parsed, time_limit=limit, gap=options.gap, lottery_rng=rng)
+        result = solve_portfolio(
+            parsed, time_limit=limit, gap=options.gap, lottery_rng=rng, method=options.method
+        )
         extra: dict[str, Any] = {"funding_line": funding_line(parsed, result.selected)}
         if options.explain:
             extra["explanations"] = explanations_to_dicts(explain_unfunded(parsed, result.selected))
         if options.rule_costs:
-            extra["rule_costs"] = rule_costs(parsed, time_limit=limit)
+            extra["rule_costs"] = rule_costs(parsed, time_limit=limit, method=options.method)
     document = write_result(result, inputs_digest=digest_of(raw), seed=options.seed, extra=extra)
     _write_json(output, document)
     console.print(

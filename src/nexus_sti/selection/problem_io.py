@@ -77,6 +77,9 @@ class OptionsIn(_Strict):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     explain: bool = True
     rule_costs: bool = False
+    # "auto": HiGHS branch and cut below 1,000 candidates, the racing search from there on;
+    # decision records use "branch_and_cut", whose answer does not depend on thread timing.
+    method: Literal["auto", "branch_and_cut", "search"] = "auto"
 
 
 class ProblemIn(_Strict):

@@ -130,13 +130,23 @@ class SelectionOutcome:
 
 def _options(params: SelectionParams) -> OptionsIn:
     return OptionsIn(
-        time_limit=params.time_limit, gap=1e-4, lottery=params.lottery, seed=params.seed
+        time_limit=params.time_limit,
+        gap=1e-4,
+        lottery=params.lottery,
+        seed=params.seed,
+        method="branch_and_cut",
     )
 
 
 def _solve(problem: PortfolioProblem, options: OptionsIn) -> PortfolioResult:
     rng = np.random.default_rng(options.seed) if options.lottery else None
-    return solve_portfolio(problem, time_limit=options.time_limit, gap=options.gap, lottery_rng=rng)
+    return solve_portfolio(
+        problem,
+        time_limit=options.time_limit,
+        gap=options.gap,
+        lottery_rng=rng,
+        method=options.method,
+    )
 
 
 def family_costs(
@@ -181,7 +191,9 @@ def _problem_for(
             f"call {call.reference} has no eligible proposal with a calibrated score"
             + (" at or above the threshold" if first.below_threshold else ""),
         )
-    baseline = solve_portfolio(budgets_only(first.problem), time_limit=params.time_limit)
+    baseline = solve_portfolio(
+        budgets_only(first.problem), time_limit=params.time_limit, method="branch_and_cut"
+    )
     inputs = build_inputs(
         session,
         call=call,
