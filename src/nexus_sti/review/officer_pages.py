@@ -1,12 +1,15 @@
 """Pages of the review area, officer side: the area home (calls with their pools and assignment
-status; for a reviewer, their invitations), a call's pool with conflicts and reasons, and the
-assignment (run and save, per-proposal affinity, load histogram, manual swap).
+status; for a reviewer, their invitations and profile), a call's pool with conflicts and reasons
+(and a form to declare one for a pool member), a reviewer's profile (view, edit, declared
+conflicts), and the assignment (run and save, per-proposal affinity, load histogram, manual
+swap). The profile and relation form parsers here are shared with the reviewer's own pages.
 
 Every form that changes state posts the session's CSRF token.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -18,17 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import check
+from nexus_sti.accounts.model import Actor, check
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.similarity import BACKENDS
 from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
+from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
 from nexus_sti.review import assignments, pool
 from nexus_sti.review.assignments import AssignmentParams
+from nexus_sti.review.conflicts import orcid_key
+from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,8 +107,15 @@ def answer_invitation_page(
     return RedirectResponse("/review", status_code=303)
 
 
-@router.get("/review/calls/{reference}/pool")
-def pool_page(reference: str, request: Request, user: PageUser, session: SessionDep) -> Response:
+def _pool_page(
+    request: Request,
+    user: User,
+    session: Session,
+    reference: str,
+    *,
+    conflict_error: InvalidInput | NotFound | None = None,
+    typed: Mapping[str, str] | None = None,
+) -> Response:
     actor = actor_for(user)
     entries = pool.list_pool(session, actor=actor, call_reference=reference)
     found = pool.call_conflicts(
@@ -113,6 +127,7 @@ def pool_page(reference: str, request: Request, user: PageUser, session: Session
         request,
         "review_officer_pool.html",
         user,
+        status_code=422 if conflict_error else 200,
         title=f"Reviewer pool: {reference}",
         call=found.call,
         entries=entries,
@@ -121,7 +136,33 @@ def pool_page(reference: str, request: Request, user: PageUser, session: Session
         names=names,
         kinds=found.conflicts.count_by_kind(),
         pairs=int(found.conflicts.matrix.sum()),
+        declared=declared_conflicts(session, [e.profile.id for e in entries]),
+        conflict_error=conflict_error,
+        typed=typed or {},
     )
+
+
+@router.get("/review/calls/{reference}/pool")
+def pool_page(reference: str, request: Request, user: PageUser, session: SessionDep) -> Response:
+    return _pool_page(request, user, session, reference)
+
+
+@router.post("/review/calls/{reference}/conflicts", dependencies=[Depends(require_csrf)])
+def declare_pool_conflict_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    """An officer declares a conflict for a pool member (from the pool page)."""
+    actor = actor_for(user)
+    pool.require(actor, "review.manage", "declare a conflict for a reviewer")
+    try:
+        reviewer = form.get("reviewer_id", "").strip()
+        if not reviewer.isdigit():
+            raise InvalidInput("reviewer_id", "choose a reviewer of the pool")
+        _declare(session, actor=actor, reviewer_id=int(reviewer), fields=form)
+    except (InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _pool_page(request, user, session, reference, conflict_error=exc, typed=form)
+    return RedirectResponse(f"/review/calls/{reference}/pool#declared", status_code=303)
 
 
 @router.post("/review/calls/{reference}/pool", dependencies=[Depends(require_csrf)])
@@ -283,3 +324,254 @@ def swap_page(
         session.rollback()
         return _assignment_page(request, user, session, reference, error=exc.message)
     return RedirectResponse(f"/review/calls/{reference}/assignment", status_code=303)
+
+
+# --- reviewer profiles and declared conflicts ---------------------------------------------------
+
+PERSON_MAX = 200  # the declared_conflicts columns' lengths
+ORGANISATION_MAX = 300
+_LINE_RULE = "write: year | title | co-author; co-author (ORCID)"
+_ORCID_IN_NAME = re.compile(r"(.*?)\s*\((\d{4}-\d{4}-\d{4}-\d{3}[\dXx])\)")
+
+
+def parse_publications(text: str) -> list[dict[str, Any]]:
+    """One publication per line: ``2024 | Title | Name; Other Name (0000-0002-1825-0097)``;
+    blank lines are skipped. The service checks the year's range and the title."""
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) not in (2, 3):
+            raise InvalidInput(f"publications (line {n})", _LINE_RULE)
+        if not parts[0].isdigit():
+            raise InvalidInput(f"publications (line {n})", "start with the year, e.g. 2024")
+        coauthors = []
+        for name in parts[2].split(";") if len(parts) == 3 else []:
+            if not (name := name.strip()):
+                continue
+            found = _ORCID_IN_NAME.fullmatch(name)
+            coauthors.append(
+                {"name": found.group(1), "orcid": found.group(2).upper()}
+                if found
+                else {"name": name, "orcid": None}
+            )
+        out.append({"title": parts[1], "year": int(parts[0]), "coauthors": coauthors})
+    return out
+
+
+def publications_text(publications: list[dict[str, Any]]) -> str:
+    """The publications as :func:`parse_publications` reads them back."""
+    lines = []
+    for pub in publications:
+        names = "; ".join(
+            f"{c.get('name', '')} ({c['orcid']})" if c.get("orcid") else str(c.get("name", ""))
+            for c in pub.get("coauthors", [])
+        )
+        lines.append(
+            f"{pub.get('year', '')} | {pub.get('title', '')}" + (f" | {names}" if names else "")
+        )
+    return "\n".join(lines)
+
+
+async def _profile_form(request: Request) -> tuple[dict[str, str], list[str]]:
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    return fields, [a for a in form.getlist("areas") if isinstance(a, str)]
+
+
+ProfileForm = Annotated[tuple[dict[str, str], list[str]], Depends(_profile_form)]
+
+
+def profile_input(fields: Mapping[str, str], areas: list[str]) -> dict[str, Any]:
+    """The form's profile as ``pool.save_profile`` arguments; refuses what the form cannot mean."""
+    load = fields.get("max_load", "").strip()
+    if not load.isdigit():
+        raise InvalidInput("max_load", f"a whole number from 0 to {pool.MAX_LOAD_LIMIT}")
+    unknown = [a for a in areas if a not in AREA_CODES]
+    if unknown:
+        raise InvalidInput("areas", f"one of {', '.join(AREA_CODES)}")
+    return {
+        "expertise": fields.get("expertise", ""),
+        "publications": parse_publications(fields.get("publications", "")),
+        "areas": areas,
+        "max_load": int(load),
+        "available": fields.get("available") in ("on", "true", "1"),
+    }
+
+
+def profile_values(profile: ReviewerProfile | None) -> dict[str, Any]:
+    if profile is None:
+        return {
+            "expertise": "",
+            "publications": "",
+            "areas": [],
+            "max_load": "6",
+            "available": True,
+        }
+    return {
+        "expertise": profile.expertise,
+        "publications": publications_text(profile.publications),
+        "areas": list(profile.areas),
+        "max_load": str(profile.max_load),
+        "available": profile.available,
+    }
+
+
+def typed_profile(fields: Mapping[str, str], areas: list[str]) -> dict[str, Any]:
+    return {
+        "expertise": fields.get("expertise", ""),
+        "publications": fields.get("publications", ""),
+        "areas": areas,
+        "max_load": fields.get("max_load", ""),
+        "available": fields.get("available") in ("on", "true", "1"),
+    }
+
+
+def relation_input(fields: Mapping[str, str]) -> dict[str, Any]:
+    """A declared conflict from a form, as ``pool.declare_conflict`` arguments."""
+    orcid_text = fields.get("person_orcid", "").strip()
+    orcid = orcid_key(orcid_text)
+    if orcid_text and orcid is None:
+        raise InvalidInput("person_orcid", "an ORCID iD such as 0000-0002-1825-0097")
+    person = fields.get("person_name", "").strip()
+    organisation = fields.get("organisation_name", "").strip()
+    if len(person) > PERSON_MAX:
+        raise InvalidInput("person_name", f"at most {PERSON_MAX} characters")
+    if len(organisation) > ORGANISATION_MAX:
+        raise InvalidInput("organisation_name", f"at most {ORGANISATION_MAX} characters")
+    return {
+        "reason": fields.get("reason", ""),
+        "proposal_reference": fields.get("proposal_reference", "").strip() or None,
+        "person_name": person,
+        "person_orcid": orcid,
+        "organisation_name": organisation,
+    }
+
+
+def _declare(
+    session: Session, *, actor: Actor, reviewer_id: int | None, fields: Mapping[str, str]
+) -> None:
+    pool.declare_conflict(
+        session, actor=actor, reviewer_id=reviewer_id, now=utcnow(), **relation_input(fields)
+    )
+
+
+def declared_conflicts(
+    session: Session, profile_ids: list[int]
+) -> dict[int, list[tuple[DeclaredConflict, str | None]]]:
+    """Per reviewer profile, their declared conflicts (newest first) with the proposal's
+    reference where one is named."""
+    out: dict[int, list[tuple[DeclaredConflict, str | None]]] = {}
+    if not profile_ids:
+        return out
+    rows = session.execute(
+        select(DeclaredConflict, Proposal.reference)
+        .outerjoin(Proposal, Proposal.id == DeclaredConflict.proposal_id)
+        .where(DeclaredConflict.reviewer_id.in_(profile_ids))
+        .order_by(DeclaredConflict.declared_at.desc(), DeclaredConflict.id.desc())
+    )
+    for conflict, reference in rows:
+        out.setdefault(conflict.reviewer_id, []).append((conflict, reference))
+    return out
+
+
+def _reviewer_page(
+    request: Request,
+    user: User,
+    session: Session,
+    profile_id: int,
+    *,
+    typed: dict[str, Any] | None = None,
+    profile_error: InvalidInput | NotFound | None = None,
+    relation: Mapping[str, str] | None = None,
+    relation_error: InvalidInput | NotFound | None = None,
+) -> Response:
+    pool.require(actor_for(user), "review.manage", "see reviewer profiles")
+    profile = session.get(ReviewerProfile, profile_id)
+    if profile is None:
+        raise NotFound("reviewer profile", profile_id)
+    researcher = session.get(Researcher, profile.researcher_id)
+    assert researcher is not None
+    organisation = session.get(Organisation, researcher.organisation_id)
+    memberships = session.execute(
+        select(CallReviewer, Call)
+        .join(Call, Call.id == CallReviewer.call_id)
+        .where(CallReviewer.reviewer_id == profile.id)
+        .order_by(Call.closes_at.desc())
+    ).all()
+    failed = profile_error or relation_error
+    return render(
+        request,
+        "review_officer_reviewer.html",
+        user,
+        status_code=422 if failed else 200,
+        title=f"Reviewer: {researcher.name_latin}",
+        profile=profile,
+        researcher=researcher,
+        organisation=organisation.name if organisation else "",
+        memberships=memberships,
+        values=typed or profile_values(profile),
+        all_areas=PRIORITY_AREAS,
+        profile_error=profile_error,
+        declared=declared_conflicts(session, [profile.id]).get(profile.id, []),
+        relation=relation or {},
+        relation_error=relation_error,
+        notice=request.session.pop("review_notice", None),
+    )
+
+
+@router.get("/review/reviewers/{profile_id}")
+def reviewer_profile_page(
+    profile_id: int, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    return _reviewer_page(request, user, session, profile_id)
+
+
+@router.post("/review/reviewers/{profile_id}", dependencies=[Depends(require_csrf)])
+def save_reviewer_profile_page(
+    profile_id: int, request: Request, user: PageUser, session: SessionDep, form: ProfileForm
+) -> Response:
+    fields, areas = form
+    actor = actor_for(user)
+    pool.require(actor, "review.manage", "edit a reviewer profile")
+    profile = session.get(ReviewerProfile, profile_id)
+    if profile is None:
+        raise NotFound("reviewer profile", profile_id)
+    try:
+        pool.save_profile(
+            session,
+            actor=actor,
+            researcher_id=profile.researcher_id,
+            now=utcnow(),
+            **profile_input(fields, areas),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _reviewer_page(
+            request,
+            user,
+            session,
+            profile_id,
+            typed=typed_profile(fields, areas),
+            profile_error=exc,
+        )
+    request.session["review_notice"] = "Profile saved."
+    return RedirectResponse(f"/review/reviewers/{profile_id}", status_code=303)
+
+
+@router.post("/review/reviewers/{profile_id}/conflicts", dependencies=[Depends(require_csrf)])
+def declare_reviewer_conflict_page(
+    profile_id: int, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    actor = actor_for(user)
+    pool.require(actor, "review.manage", "declare a conflict for a reviewer")
+    if session.get(ReviewerProfile, profile_id) is None:
+        raise NotFound("reviewer profile", profile_id)
+    try:
+        _declare(session, actor=actor, reviewer_id=profile_id, fields=form)
+    except (InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _reviewer_page(request, user, session, profile_id, relation=form, relation_error=exc)
+    request.session["review_notice"] = "Conflict declared."
+    return RedirectResponse(f"/review/reviewers/{profile_id}#declared", status_code=303)

@@ -1,5 +1,6 @@
-"""The reviewer's pages: their assignments with the deadline countdown, and one assignment with
-the proposal, the review form (save a draft, submit) and the conflict declaration.
+"""The reviewer's pages: their assignments with the deadline countdown, one assignment with
+the proposal, the review form (save a draft, submit) and the conflict declaration, and their own
+profile with the relations (people, organisations) they declare.
 
 Every POST carries the CSRF token. A save or submission that fails validation re-renders the
 form with what was typed and each problem named; a success redirects (POST, redirect, GET).
@@ -7,6 +8,7 @@ form with what was typed and each problem named; a success redirects (POST, redi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -18,12 +20,21 @@ from starlette.responses import RedirectResponse, Response
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import local_time, time_left, zone_for
-from nexus_sti.core.errors import Conflict, InvalidInput, RuleViolation
+from nexus_sti.core.areas import PRIORITY_AREAS
+from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
-from nexus_sti.review import reviews
+from nexus_sti.review import pool, reviews
 from nexus_sti.review.forms import parse_mark
+from nexus_sti.review.officer_pages import (
+    ProfileForm,
+    declared_conflicts,
+    profile_input,
+    profile_values,
+    relation_input,
+    typed_profile,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -241,3 +252,93 @@ def declare_conflict_page(
         "program officer will reassign it."
     )
     return RedirectResponse("/review/my", status_code=303)
+
+
+# --- the reviewer's own profile and declared relations ----------------------------------------
+
+
+def _profile_page(
+    request: Request,
+    user: User,
+    session: Session,
+    *,
+    typed: dict[str, Any] | None = None,
+    profile_error: InvalidInput | None = None,
+    relation: Mapping[str, str] | None = None,
+    relation_error: InvalidInput | NotFound | None = None,
+) -> Response:
+    actor = actor_for(user)
+    pool.require(actor, "review.submit", "keep a reviewer profile")
+    profile = reviews.reviewer_profile(session, actor)
+    researcher = session.get(Researcher, user.researcher_id) if user.researcher_id else None
+    failed = profile_error or relation_error
+    return render(
+        request,
+        "review_reviewer_profile.html",
+        user,
+        status_code=422 if failed else 200,
+        title="My reviewer profile",
+        profile=profile,
+        researcher=researcher,
+        values=typed or profile_values(profile),
+        all_areas=PRIORITY_AREAS,
+        profile_error=profile_error,
+        declared=declared_conflicts(session, [profile.id]).get(profile.id, []) if profile else [],
+        relation=relation or {},
+        relation_error=relation_error,
+        notice=request.session.pop("review_notice", None),
+    )
+
+
+@router.get("/review/profile")
+def my_profile_page(request: Request, user: PageUser, session: SessionDep) -> Response:
+    return _profile_page(request, user, session)
+
+
+@router.post("/review/profile", dependencies=[Depends(require_csrf)])
+def save_my_profile_page(
+    request: Request, user: PageUser, session: SessionDep, form: ProfileForm
+) -> Response:
+    fields, areas = form
+    actor = actor_for(user)
+    pool.require(actor, "review.submit", "keep a reviewer profile")
+    if user.researcher_id is None:
+        raise PermissionDenied(
+            "keep a reviewer profile", "this account is not linked to a researcher"
+        )
+    try:
+        pool.save_profile(
+            session,
+            actor=actor,
+            researcher_id=user.researcher_id,
+            now=utcnow(),
+            **profile_input(fields, areas),
+        )
+    except InvalidInput as exc:
+        session.rollback()
+        return _profile_page(
+            request, user, session, typed=typed_profile(fields, areas), profile_error=exc
+        )
+    request.session["review_notice"] = "Profile saved."
+    return RedirectResponse("/review/profile", status_code=303)
+
+
+@router.post("/review/profile/relations", dependencies=[Depends(require_csrf)])
+def declare_relation_page(
+    request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    """A reviewer declares a relation with a person or an organisation (proposal conflicts are
+    declared on the assignment, where the proposal is known)."""
+    actor = actor_for(user)
+    fields = {k: v for k, v in form.items() if k != "proposal_reference"}
+    try:
+        pool.declare_conflict(
+            session, actor=actor, reviewer_id=None, now=utcnow(), **relation_input(fields)
+        )
+    except (InvalidInput, NotFound) as exc:
+        session.rollback()
+        return _profile_page(request, user, session, relation=form, relation_error=exc)
+    request.session["review_notice"] = (
+        "Relation declared: proposals involving it will not be assigned to you."
+    )
+    return RedirectResponse("/review/profile#declared", status_code=303)
