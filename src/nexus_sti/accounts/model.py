@@ -151,3 +151,13 @@ def check(actor: Actor, action: str, *, country: str | None = None) -> Decision:
                 f"this funding-partner account is scoped to {actor.country}, not {country}",
             )
     return Decision(True, f"{actor.role.label} accounts may {permission.description}")
+
+
+def require(actor: Actor, action: str, what: str) -> None:
+    """Raise :class:`~nexus_sti.core.errors.PermissionDenied` ("may not <what>: <reason>")
+    unless the permission table lets ``actor`` take ``action``."""
+    from nexus_sti.core.errors import PermissionDenied
+
+    decision = check(actor, action)
+    if not decision:
+        raise PermissionDenied(what, decision.reason)

@@ -10,7 +10,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.model import Actor, Role
+from nexus_sti.accounts.model import require as _require
 from nexus_sti.accounts.security import (
     check_password_rules,
     hash_password,
@@ -25,7 +26,6 @@ from nexus_sti.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    PermissionDenied,
     Unauthenticated,
 )
 
@@ -36,12 +36,6 @@ def actor_for(user: User) -> Actor:
     return Actor(
         user_id=user.id, username=user.username, role=Role(user.role), country=user.country
     )
-
-
-def _require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def create_user(

@@ -6,15 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from nexus_sti.accounts.model import Actor, check
-from nexus_sti.core.errors import PermissionDenied
-
-
-def require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
-
 
 async def posted_form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The posted fields, and the repeated ones (checkbox lists) separately."""

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import Role, check
+from nexus_sti.accounts.model import Role, check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
-from nexus_sti.calls.pagekit import PostedForm, require, take_notice
+from nexus_sti.calls.pagekit import PostedForm, take_notice
 from nexus_sti.calls.service import (
     create_call,
     get_call,

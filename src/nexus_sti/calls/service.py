@@ -11,6 +11,7 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.model import require as _require
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
@@ -162,12 +163,6 @@ def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
 
 
 # --- calls -------------------------------------------------------------------------------
-
-
-def _require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def get_call(session: Session, *, actor: Actor, reference: str) -> Call:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import check
+from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.core.areas import priority_area
@@ -28,7 +28,6 @@ from nexus_sti.needs.service import (
     current_assessment,
     get_target_decision,
     list_target_decisions,
-    require,
     save_targets,
     targets_for,
 )

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.model import Actor, require
 from nexus_sti.audit.service import record
-from nexus_sti.core.errors import NotFound, PermissionDenied
+from nexus_sti.core.errors import NotFound
 from nexus_sti.needs.assessment import NeedsAssessment, assess_needs
 from nexus_sti.needs.export import targets_json
 from nexus_sti.needs.indicators import POPULATION
@@ -23,12 +23,6 @@ from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.needs.targets import TargetParams, TargetsResult, compute_targets
 from nexus_sti.programs.service import current_program
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
-
-
-def require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 @lru_cache(maxsize=16)

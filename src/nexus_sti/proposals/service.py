@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, Role, check
+from nexus_sti.accounts.model import require as _require
 from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
 from nexus_sti.calls.deadlines import accepting
@@ -31,7 +32,7 @@ from nexus_sti.calls.tables import (
     ProposalVersion,
 )
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import NotFound, RuleViolation
 from nexus_sti.core.money import Money
 from nexus_sti.programs.loader import parse_program
 from nexus_sti.programs.tables import ProgramVersion
@@ -53,12 +54,6 @@ def submission_digest(session: Session, proposal: Proposal, content: ProposalCon
     )
     body = {"content": content_digest(content), "attachments": [list(f) for f in files]}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def _require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def _by_reference(session: Session, reference: str) -> Proposal | None:

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.model import Actor, require
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.audit.service import inputs_digest, record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
-from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.people.tables import Researcher
 from nexus_sti.programs.service import current_program
 from nexus_sti.review.forms import FormSpec, default_form, validate_review
@@ -47,12 +47,6 @@ from nexus_sti.review.tables import (
 # A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
 CONFIDENCE_WEIGHTS = {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.25, 5: 1.5}
 CALIBRATION_SOURCE = "calibration"
-
-
-def require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def _call(session: Session, reference: str) -> Call:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from nexus_sti.accounts.model import check
+from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.tables import Call, Proposal
@@ -86,7 +86,7 @@ def _attempt(
 @router.get("/selection")
 def selection_home(request: Request, user: PageUser, session: SessionDep) -> Response:
     actor = actor_for(user)
-    service.require(actor, "selection.read", "open selection")
+    require(actor, "selection.read", "open selection")
     calls = list(
         session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
     )

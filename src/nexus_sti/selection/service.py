@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio import (
     PortfolioProblem,
@@ -70,12 +70,6 @@ TIE_BREAK_CRITERIA = ("excellence", "impact")
 
 # Calls whose proposals have been screened and may be selected from.
 SELECTABLE = frozenset({"screening", "in_review"})
-
-
-def require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def _call(session: Session, reference: str) -> Call:
