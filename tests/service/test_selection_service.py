@@ -80,13 +80,28 @@ def test_threshold_excludes_and_explains(demo_platform: Platform) -> None:
     ref = screened_call(demo_platform)
     with demo_platform.session() as s:
         scores = sorted(s.scalars(select(ProposalScore.score)).all())
+        scored = {
+            p.reference: sc
+            for p, sc in s.execute(
+                select(Proposal, ProposalScore).join(
+                    ProposalScore, ProposalScore.proposal_id == Proposal.id
+                )
+            )
+        }
         cut = scores[len(scores) // 2]
         outcome = service.preview(
             s, actor=ALICE, call_reference=ref, params=SelectionParams(threshold=cut, time_limit=5)
         )
     assert all(c.merit >= cut for c in outcome.inputs.problem.candidates)
     excluded = [e for e in outcome.explanations if e["kind"] == "excluded"]
-    assert excluded and all("below the threshold" in e["reason"] for e in excluded)
+    assert excluded and all("below the" in e["reason"] for e in excluded)
+    # Horizon Europe style: a proposal must also reach each criterion's threshold (3 of 5 in
+    # the NEXUS preset), on the mean of its reviewers' marks.
+    by_criterion = [e for e in excluded if "criterion threshold" in e["reason"]]
+    assert by_criterion, "the demo's simulated panel leaves some proposals under a criterion"
+    for e in by_criterion:
+        code = e["reason"].split()[0]
+        assert scored[e["proposal_id"]].criteria[code] < 3
 
 
 def test_record_is_approved_by_a_second_officer_and_creates_awards(

@@ -24,7 +24,7 @@ from nexus_sti.core.errors import InvalidInput
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.review.tables import ProposalScore
+from nexus_sti.review.tables import ProposalScore, ReviewForm
 
 
 class SelectionParams(BaseModel):
@@ -137,9 +137,16 @@ def build_inputs(
         lines[line.proposal_id].append(line)
     member_country = {m.id: m.country for ms in members.values() for m in ms}
 
+    form = session.scalar(select(ReviewForm).where(ReviewForm.call_id == call.id))
     threshold = params.threshold
-    if threshold is None and config.program.total_threshold is not None:
-        threshold = float(config.program.total_threshold)
+    if threshold is None:
+        total = form.total_threshold if form else config.program.total_threshold
+        threshold = None if total is None else float(total)
+    criterion_thresholds = (
+        {c["code"]: float(c["threshold"]) for c in form.criteria if c.get("threshold") is not None}
+        if form
+        else {c.code: float(c.threshold) for c in config.review_criteria if c.threshold is not None}
+    )
     notes: list[str] = []
     candidates: list[CandidateProposal] = []
     below: dict[str, str] = {}
@@ -154,6 +161,14 @@ def build_inputs(
             below[p.reference] = (
                 f"calibrated score {score.score:.2f} is below the threshold {threshold:g}"
             )
+            continue
+        failed = [
+            f"{code} mean {score.criteria[code]:.2f} is below the criterion threshold {floor:g}"
+            for code, floor in criterion_thresholds.items()
+            if code in score.criteria and float(score.criteria[code]) < floor
+        ]
+        if failed:
+            below[p.reference] = "; ".join(failed)
             continue
         costs: defaultdict[tuple[str, int], float] = defaultdict(float)
         funding: defaultdict[str, float] = defaultdict(float)
@@ -194,8 +209,14 @@ def build_inputs(
                 lead=lead_key,
             )
         )
-    if threshold is not None:
-        notes.append(f"threshold: calibrated score ≥ {threshold:g} ({len(below)} below)")
+    if threshold is not None or criterion_thresholds:
+        each = ", ".join(f"{k} ≥ {v:g}" for k, v in criterion_thresholds.items())
+        notes.append(
+            f"thresholds ({'the call’s review form' if form else 'the program’s criteria'}): "
+            + (f"calibrated score ≥ {threshold:g}" if threshold is not None else "")
+            + (f"; each criterion's mean: {each}" if each else "")
+            + f" ({len(below)} below)"
+        )
     if unscored:
         notes.append(
             f"{len(unscored)} eligible proposals have no calibrated score and are left out"

@@ -39,7 +39,14 @@ from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
-from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import (
+    Conflict,
+    Infeasible,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+)
 from nexus_sti.demo.generator import partner_probabilities
 from nexus_sti.demo.service import demo_params
 from nexus_sti.needs.indicators import POPULATION
@@ -208,6 +215,13 @@ def preview(
     inputs, baseline = _problem_for(session, call, params)
     options = _options(params)
     result = _solve(inputs.problem, options)
+    if not result.selected and baseline.selected:
+        # A share band's minimum can be met by funding nothing (0 ≥ share × 0): say so rather
+        # than present an empty portfolio as the optimum.
+        raise Infeasible(
+            "these rules can only be met by funding nothing",
+            hint="widen the country bands or lower the floors",
+        )
     problem_json = write_problem(inputs.problem, options, currency=inputs.currency)
     explanations = explain_unfunded(
         inputs.problem, result.selected, excluded=inputs.below_threshold
