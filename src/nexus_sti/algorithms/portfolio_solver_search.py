@@ -20,6 +20,9 @@ the interpreter):
      moves slack between the knapsacks that share proposals, which is where the heuristics
      inside branch and cut leave merit behind.
 
+In its last :data:`POLISH_SECONDS` the neighbourhood search polishes the best portfolio with
+:class:`_LocalSearch`, a numpy fill-and-swap that spends money the budget rows left unspent.
+
 Both stop once the proven gap is at most the one asked for, at the time limit, or when branch
 and cut ends (small models: at once, with a proof of optimality). The reported gap is
 ``(bound - objective) / |objective|``, as HiGHS reports it, with the bound the lower of the LP
@@ -35,6 +38,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from nexus_sti.algorithms.portfolio_model import (
     Model,
@@ -63,6 +67,15 @@ FEASIBILITY_TOLERANCE = 1e-9
 # Seed of the neighbourhood draws. What a search finds still depends on how far each solve gets
 # in its time, as with any time limit: only an answer within the gap asked for is reproducible.
 SEED = 0
+# The fill-and-swap polish of the best portfolio, in the last POLISH_SECONDS of the search: the
+# slack it allows on a row (the independent checker's, halved), the least rise in the objective
+# it counts as one, how many unblocked proposals a swap refills from and from how many of the
+# best of them it starts.
+POLISH_SECONDS = 1.0
+LOCAL_TOLERANCE = 1e-9
+GAIN_TOLERANCE = 1e-9
+SWAP_CANDIDATES = 40
+SWAP_FIRSTS = 3
 
 
 def relative_gap(bound: float, value: float) -> float:
@@ -227,7 +240,7 @@ def _neighbourhood_search(
     dual = np.zeros(len(model.upper))
     dual[np.flatnonzero(keep[model.row_group])] = np.abs(np.asarray(solution.row_dual))
     rng = np.random.default_rng(SEED)
-    while race.x is not None and not done():
+    while race.x is not None and not done() and left() > POLISH_SECONDS:
         incumbent = race.x
         free = _neighbourhood(
             model, rows, _row_losses(model, rows, dual, incumbent), near, size, rng
@@ -235,7 +248,15 @@ def _neighbourhood_search(
         lower = incumbent.astype(float)
         upper = lower.copy()
         lower[free], upper[free] = 0.0, 1.0
-        _run_within(local, lower, upper, incumbent, min(NEIGHBOURHOOD_SECONDS, left()), race)
+        limit = min(NEIGHBOURHOOD_SECONDS, left() - POLISH_SECONDS)
+        _run_within(local, lower, upper, incumbent, limit, race)
+    # Polishing every incumbent as it comes measured worse: it leads the neighbourhoods into a
+    # local optimum they cannot leave. Once, on the best portfolio, it recovers unspent money.
+    if race.x is not None and not done():
+        with race.lock:
+            best = race.x
+        polish = _LocalSearch(model, keep, race.objective)
+        race.offer(polish.improve(best, started + time_limit), to_branch_and_cut=True)
 
 
 def _budget_rows(model: Model, keep: np.ndarray) -> np.ndarray:
@@ -297,3 +318,167 @@ def _run_within(
     h.run()
     if h.getInfo().primal_solution_status == 2:  # 2: a feasible solution exists
         race.offer(np.asarray(h.getSolution().col_value) > 0.5, to_branch_and_cut=True)
+
+
+class _LocalSearch:
+    """A fast "fill and swap" search on the kept rows, in numpy: it never breaks a kept row and
+    never lowers the objective.
+
+    *Fill* adds every unfunded proposal that still fits every row, best objective first. After
+    a fill, every unfunded proposal is *blocked* by some rows; taking out a funded proposal can
+    unblock only those whose blocking rows it touches, so a *swap* tries each funded proposal
+    against just those, adds back the best that fit (one, two or more) and keeps the exchange
+    when the objective rises. Budget money left unspent by branch and cut is mostly recovered
+    this way: a cheap, weak project makes room for one or two better ones.
+
+    Columns are held padded to the longest one (``rows`` and ``values``, one line per column),
+    the padding pointing at an extra row without bounds, so a batch of columns is checked in
+    one numpy expression."""
+
+    def __init__(self, model: Model, keep: np.ndarray, objective: np.ndarray) -> None:
+        kept = np.flatnonzero(keep[model.row_group])
+        n, m = len(objective), len(kept)
+        matrix = sp.csr_matrix(
+            (model.value, model.index, model.start), shape=(len(model.upper), n)
+        )[kept].tocsc()
+        matrix.sort_indices()
+        lengths = np.diff(matrix.indptr)
+        width = max(1, int(lengths.max(initial=0)))
+        col_of = np.repeat(np.arange(n), lengths)
+        slot = np.arange(len(matrix.indices)) - np.repeat(matrix.indptr[:-1], lengths)
+        self.rows = np.full((n, width), m, dtype=np.int64)
+        self.values = np.zeros((n, width))
+        self.rows[col_of, slot] = matrix.indices
+        self.values[col_of, slot] = matrix.data
+        self.matrix = matrix
+        self.objective = objective
+        lower, upper = model.lower[kept], model.upper[kept]
+        # The slack a row may take beyond its bound: the independent checker's, halved.
+        self.upper = np.append(upper + 0.5 * LOCAL_TOLERANCE * np.maximum(1.0, np.abs(upper)), 0)
+        self.lower = np.append(lower - 0.5 * LOCAL_TOLERANCE * np.maximum(1.0, np.abs(lower)), 0)
+
+    def slacks(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Room left below each row's upper bound and above its lower bound (the padding row:
+        unlimited)."""
+        activity = np.append(self.matrix @ x.astype(float), 0.0)
+        above, below = self.upper - activity, activity - self.lower
+        above[-1] = below[-1] = math.inf
+        return above, below
+
+    def feasible(self, x: np.ndarray) -> bool:
+        above, below = self.slacks(x)
+        return bool((above >= 0).all() and (below >= 0).all())
+
+    def _fitting(self, cols: np.ndarray, above: np.ndarray, below: np.ndarray) -> np.ndarray:
+        r, v = self.rows[cols], self.values[cols]
+        return np.asarray(((v <= above[r]) & (-v <= below[r])).all(axis=-1))
+
+    def _move(self, j: int, sign: float, above: np.ndarray, below: np.ndarray) -> None:
+        r, v = self.rows[j], sign * self.values[j]
+        above[r] -= v
+        below[r] += v
+
+    def _blocking(self, x: np.ndarray, above: np.ndarray, below: np.ndarray) -> np.ndarray:
+        """Per column slot: whether it blocks its unfunded, worthwhile column."""
+        blocking = (self.values > above[self.rows]) | (-self.values > below[self.rows])
+        blocking &= (~x & (self.objective > 0))[:, None]
+        return np.asarray(blocking)
+
+    def fill(self, x: np.ndarray, above: np.ndarray, below: np.ndarray) -> None:
+        """Add, best objective first, every unfunded proposal that fits (in place)."""
+        free = np.flatnonzero(~x & (self.objective > 0))
+        free = free[self._fitting(free, above, below)]
+        for j in free[np.argsort(-self.objective[free], kind="stable")]:
+            if self._fitting(j, above, below):
+                self._move(j, 1.0, above, below)
+                x[j] = True
+
+    def improve(self, start: np.ndarray, deadline: float) -> np.ndarray:
+        """A portfolio at least as good as the feasible ``start``: fill, then swaps (each
+        followed by a fill) until none helps or the clock passes ``deadline``."""
+        x = start.copy()
+        above, below = self.slacks(x)
+        if (above < 0).any() or (below < 0).any():
+            return start
+        self.fill(x, above, below)
+        improved = True
+        while improved and time.perf_counter() < deadline:
+            improved = self._swap_pass(x, above, below, deadline)
+        return x
+
+    def _blocked_by_row(
+        self, x: np.ndarray, above: np.ndarray, below: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """How many rows block each column, and the blocked columns of each row (CSR)."""
+        blocking = self._blocking(x, above, below)
+        col, slot = np.nonzero(blocking)
+        count = np.bincount(col, minlength=len(x))
+        row = self.rows[col, slot]
+        order = np.argsort(row, kind="stable")
+        row_start = np.searchsorted(row[order], np.arange(len(above) + 1))
+        return count, col[order], row_start
+
+    def _swap_pass(
+        self, x: np.ndarray, above: np.ndarray, below: np.ndarray, deadline: float
+    ) -> bool:
+        n = len(x)
+        count, blocked_col, row_start = self._blocked_by_row(x, above, below)
+        improved = False
+        funded = np.flatnonzero(x)
+        for i in funded[np.argsort(self.objective[funded], kind="stable")]:
+            if time.perf_counter() > deadline:
+                break
+            if not x[i]:
+                continue
+            hit = np.concatenate(
+                [blocked_col[row_start[r] : row_start[r + 1]] for r in self.rows[i]]
+            )
+            hits = np.bincount(hit, minlength=n)
+            candidates = np.flatnonzero((hits == count) & (count > 0))
+            if len(candidates) == 0:
+                continue
+            if self._exchange(x, i, candidates, above, below):
+                improved = True
+                self.fill(x, above, below)
+                count, blocked_col, row_start = self._blocked_by_row(x, above, below)
+        return improved
+
+    def _exchange(
+        self,
+        x: np.ndarray,
+        i: int,
+        candidates: np.ndarray,
+        above: np.ndarray,
+        below: np.ndarray,
+    ) -> bool:
+        """Take ``i`` out and add back, best first, the candidates that then fit, starting from
+        each of the few best in turn; keep the best exchange if it raises the objective."""
+        self._move(i, -1.0, above, below)
+        candidates = candidates[self._fitting(candidates, above, below)]
+        value = self.objective[candidates]
+        best: list[int] = []
+        best_gain = self.objective[i] + GAIN_TOLERANCE
+        if value.sum() > best_gain:
+            candidates = candidates[np.argsort(-value, kind="stable")][:SWAP_CANDIDATES]
+            rows_i = self.rows[i]
+            for first in range(min(SWAP_FIRSTS, len(candidates))):
+                added: list[int] = []
+                gain = 0.0
+                for j in candidates[first:]:
+                    if self._fitting(j, above, below):
+                        self._move(j, 1.0, above, below)
+                        added.append(j)
+                        gain += self.objective[j]
+                ok = bool((above[rows_i] >= 0).all() and (below[rows_i] >= 0).all())
+                if ok and gain > best_gain:
+                    best, best_gain = added, gain
+                for j in added:
+                    self._move(j, -1.0, above, below)
+        if not best:
+            self._move(i, 1.0, above, below)
+            return False
+        x[i] = False
+        for j in best:
+            self._move(j, 1.0, above, below)
+            x[j] = True
+        return True
