@@ -65,10 +65,18 @@ def test_officer_tightens_a_rule_and_saves_the_selection(
             funded = page.get_by_role("heading", name=re.compile(r"proposals funded"))
             expect(funded).to_be_visible()
             expect(page.locator("figure.chart svg").first).to_be_visible()
-            # One award per organisation: the page solves again as soon as the field changes.
-            page.get_by_label("Awards per organisation, at most").fill("1")
-            page.get_by_label("Awards per organisation, at most").press("Tab")
+            # One award per organisation is too tight for this small call: the page solves again
+            # as soon as the field changes and names the rules to relax.
+            cap = page.get_by_label("Awards per organisation, at most")
+            cap.fill("1")
+            cap.press("Tab")
             expect(page).to_have_url(re.compile(r"organisation_cap=1"))
+            expect(page.get_by_role("alert")).to_contain_text("raise the organisation cap")
+            # Two per organisation holds: a portfolio again, with proposals blocked by the cap.
+            page.get_by_label("Awards per organisation, at most").fill("2")
+            page.get_by_label("Awards per organisation, at most").press("Tab")
+            expect(page).to_have_url(re.compile(r"organisation_cap=2"))
+            expect(funded).to_be_visible()
             expect(page.get_by_role("cell", name="blocked").first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "selection-designer.png"), full_page=True)
             page.get_by_label("Note (why these rules)").fill("one award per organisation")
@@ -77,6 +85,6 @@ def test_officer_tightens_a_rule_and_saves_the_selection(
                 page.get_by_role("heading", name=re.compile(r"Selection run \d+"))
             ).to_be_visible()
             expect(page.get_by_text("proposed", exact=True)).to_be_visible()
-            expect(page.get_by_text("organisation_cap = 1")).to_be_visible()
+            expect(page.get_by_text("organisation_cap = 2")).to_be_visible()
         finally:
             browser.close()

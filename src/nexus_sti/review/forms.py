@@ -12,8 +12,10 @@ Pure: values in, values (or ``InvalidInput`` naming the field and the rule) out.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from nexus_sti.core.errors import InvalidInput
@@ -26,19 +28,26 @@ __all__ = [
     "Assessment",
     "CriterionSpec",
     "FormProblem",
+    "FormSettings",
     "FormSpec",
     "ReviewMarks",
     "assess",
+    "check_form_settings",
     "check_review",
     "default_form",
     "parse_mark",
+    "validate_form_settings",
     "validate_review",
 ]
 
 MIN_COMMENT_LENGTH = 50
 CONFIDENCE_MIN = 1
 CONFIDENCE_MAX = 5
+MAX_REVIEWS_PER_PROPOSAL = 20  # the assignment's own limit on k
+MAX_REMINDER_DAYS = 365
 _EPS = 1e-9
+# The program file's pattern for codes: a lower-case letter, then letters, digits, _ or -.
+CODE_RULE = re.compile(r"[a-z][a-z0-9_-]{1,39}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,3 +305,259 @@ def validate_review(
         confidence=confidence,
         assessment=assess(form, marks) if complete else None,
     )
+
+
+# --- a call's form as an officer configures it ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FormSettings:
+    """A call's review form that passed :func:`validate_form_settings`: the criteria as rules,
+    the number of reviews per proposal, the deadline and the reminder days (largest first)."""
+
+    spec: FormSpec
+    reviews_per_proposal: int
+    due_at: datetime
+    reminder_days: tuple[int, ...]
+
+
+def _number(
+    row: Mapping[str, Any], key: str, where: str, problems: list[FormProblem]
+) -> float | None:
+    """A criterion's numeric field: a number, a numeric string (decimal comma accepted), or
+    empty (``None``); anything else adds a ``not_a_number`` problem."""
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value.strip().replace(",", ".") if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        problems.append(FormProblem(where, "not_a_number", f"{where}: {value!r} is not a number"))
+        return None
+    return number
+
+
+def _criterion(i: int, row: Mapping[str, Any], problems: list[FormProblem]) -> CriterionSpec | None:
+    where = f"criteria[{i}]"
+    before = len(problems)
+    code = str(row.get("code") or "").strip()
+    name = str(row.get("name") or "").strip()
+    if not CODE_RULE.fullmatch(code):
+        problems.append(
+            FormProblem(
+                f"{where}.code",
+                "slug",
+                f"{where}.code: {code!r} must be 2 to 40 characters: a lower-case letter, then "
+                "lower-case letters, digits, _ or -",
+            )
+        )
+    if not name:
+        problems.append(FormProblem(f"{where}.name", "required", f"{where}.name: give a name"))
+    values = {
+        key: _number(row, key, f"{where}.{key}", problems)
+        for key in ("weight", "scale_min", "scale_max", "step", "threshold")
+    }
+    weight, low, high, step = (values[k] for k in ("weight", "scale_min", "scale_max", "step"))
+    threshold = values["threshold"]
+    for key, value in (("weight", weight), ("scale_min", low), ("scale_max", high)):
+        if value is None and not any(p.field == f"{where}.{key}" for p in problems):
+            problems.append(FormProblem(f"{where}.{key}", "required", f"{where}.{key}: required"))
+    if weight is not None and weight <= 0:
+        problems.append(
+            FormProblem(f"{where}.weight", "positive", f"{where}.weight: must be above 0")
+        )
+    if low is not None and high is not None and high <= low:
+        problems.append(
+            FormProblem(
+                f"{where}.scale_max",
+                "above_scale_min",
+                f"{where}.scale_max: {high:g} must be above scale_min {low:g}",
+            )
+        )
+    elif step is None or step <= 0:
+        if not any(p.field == f"{where}.step" for p in problems):
+            problems.append(
+                FormProblem(f"{where}.step", "positive", f"{where}.step: must be above 0")
+            )
+    elif low is not None and high is not None:
+        units = (high - low) / step
+        if abs(units - round(units)) > 1e-6:
+            problems.append(
+                FormProblem(
+                    f"{where}.step",
+                    "divides_range",
+                    f"{where}.step: {step:g} does not divide the scale {low:g}–{high:g} "
+                    "into whole steps",
+                )
+            )
+        elif threshold is not None and not low - _EPS <= threshold <= high + _EPS:
+            problems.append(
+                FormProblem(
+                    f"{where}.threshold",
+                    "out_of_scale",
+                    f"{where}.threshold: {threshold:g} is outside the scale {low:g}–{high:g}",
+                )
+            )
+        elif threshold is not None:
+            off = (threshold - low) / step
+            if abs(off - round(off)) > 1e-6:
+                problems.append(
+                    FormProblem(
+                        f"{where}.threshold",
+                        "off_step",
+                        f"{where}.threshold: {threshold:g} is not a mark a reviewer can give "
+                        f"(steps of {step:g} from {low:g})",
+                    )
+                )
+    if len(problems) > before:
+        return None
+    assert weight is not None and low is not None and high is not None and step is not None
+    return CriterionSpec(
+        code=code,
+        name=name,
+        weight=weight,
+        scale_min=low,
+        scale_max=high,
+        step=step,
+        threshold=threshold,
+        description=str(row.get("description") or "").strip(),
+    )
+
+
+def check_form_settings(
+    criteria: Sequence[Mapping[str, Any]],
+    *,
+    total_threshold: float | None,
+    reviews_per_proposal: int,
+    due_at: datetime | None,
+    reminder_days: Sequence[int],
+    now: datetime,
+    deadline_may_be_past: bool = False,
+) -> tuple[list[FormProblem], FormSettings | None]:
+    """Every problem with a call's review form, in form order, and the form when there is none.
+
+    ``criteria`` are rows as stored (``code``, ``name``, ``description``, ``weight``,
+    ``scale_min``, ``scale_max``, ``step``, ``threshold``); numbers may be given as text.
+    The deadline must lie after ``now`` unless ``deadline_may_be_past`` (an edit of texts
+    only, on a form whose deadline has passed)."""
+    problems: list[FormProblem] = []
+    if not criteria:
+        problems.append(
+            FormProblem("criteria", "required", "criteria: a review form needs a criterion")
+        )
+    specs = [_criterion(i, row, problems) for i, row in enumerate(criteria)]
+    seen: dict[str, int] = {}
+    for i, row in enumerate(criteria):
+        code = str(row.get("code") or "").strip()
+        if code and code in seen:
+            problems.append(
+                FormProblem(
+                    f"criteria[{i}].code",
+                    "duplicate",
+                    f"criteria[{i}].code: {code!r} is already the code of criteria[{seen[code]}]",
+                )
+            )
+        seen.setdefault(code, i)
+    complete = [s for s in specs if s is not None]
+    if total_threshold is not None and complete and len(complete) == len(specs):
+        if not math.isfinite(total_threshold):
+            problems.append(
+                FormProblem("total_threshold", "not_a_number", "total_threshold: not a number")
+            )
+        else:
+            low = sum(c.weight * c.scale_min for c in complete)
+            high = sum(c.weight * c.scale_max for c in complete)
+            if not low - _EPS <= total_threshold <= high + _EPS:
+                problems.append(
+                    FormProblem(
+                        "total_threshold",
+                        "unreachable",
+                        f"total_threshold: {total_threshold:g} cannot be reached: weighted "
+                        f"totals run from {low:g} to {high:g}",
+                    )
+                )
+    if not 1 <= reviews_per_proposal <= MAX_REVIEWS_PER_PROPOSAL:
+        problems.append(
+            FormProblem(
+                "reviews_per_proposal",
+                "out_of_range",
+                f"reviews_per_proposal: {reviews_per_proposal} must lie between 1 and "
+                f"{MAX_REVIEWS_PER_PROPOSAL}",
+            )
+        )
+    if due_at is None:
+        problems.append(FormProblem("due_at", "required", "due_at: give the review deadline"))
+    elif due_at.tzinfo is None:
+        problems.append(
+            FormProblem("due_at", "time_zone", "due_at: give the deadline with its time zone")
+        )
+    elif due_at <= now and not deadline_may_be_past:
+        problems.append(
+            FormProblem(
+                "due_at",
+                "in_the_future",
+                f"due_at: {due_at:%Y-%m-%d %H:%M} UTC has already passed; choose a later deadline",
+            )
+        )
+    days = list(reminder_days)
+    for n, day in enumerate(days):
+        if not 1 <= day <= MAX_REMINDER_DAYS:
+            problems.append(
+                FormProblem(
+                    f"reminder_days[{n}]",
+                    "before_deadline",
+                    f"reminder_days[{n}]: {day} must be a whole number of days before the "
+                    f"deadline, from 1 to {MAX_REMINDER_DAYS}",
+                )
+            )
+        elif day in days[:n]:
+            problems.append(
+                FormProblem(
+                    f"reminder_days[{n}]",
+                    "duplicate",
+                    f"reminder_days[{n}]: {day} days is listed twice",
+                )
+            )
+    if problems or due_at is None:
+        return problems, None
+    settings = FormSettings(
+        spec=FormSpec(tuple(complete), total_threshold),
+        reviews_per_proposal=reviews_per_proposal,
+        due_at=due_at,
+        reminder_days=tuple(sorted(days, reverse=True)),
+    )
+    return problems, settings
+
+
+def validate_form_settings(
+    criteria: Sequence[Mapping[str, Any]],
+    *,
+    total_threshold: float | None,
+    reviews_per_proposal: int,
+    due_at: datetime | None,
+    reminder_days: Sequence[int],
+    now: datetime,
+    deadline_may_be_past: bool = False,
+) -> FormSettings:
+    """The form, or ``InvalidInput`` for its first problem (every problem is listed in
+    ``details["problems"]``)."""
+    problems, settings = check_form_settings(
+        criteria,
+        total_threshold=total_threshold,
+        reviews_per_proposal=reviews_per_proposal,
+        due_at=due_at,
+        reminder_days=reminder_days,
+        now=now,
+        deadline_may_be_past=deadline_may_be_past,
+    )
+    if problems or settings is None:
+        first = problems[0]
+        raise InvalidInput(
+            first.field,
+            first.rule,
+            "; ".join(p.message for p in problems),
+            problems=[{"field": p.field, "rule": p.rule, "message": p.message} for p in problems],
+        )
+    return settings

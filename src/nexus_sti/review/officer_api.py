@@ -1,19 +1,20 @@
-"""JSON API of the officer side of review: the pool, conflicts with reasons, assignment runs and
-manual swaps (``review.manage``), and a reviewer's answer to an invitation (``review.submit``)."""
+"""JSON API of the officer side of review: a call's review form, the pool, conflicts with
+reasons, assignment runs and manual swaps (``review.manage``), and a reviewer's answer to an
+invitation (``review.submit``)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import BaseModel, ConfigDict, Field
 
-from nexus_sti.calls.tables import Proposal
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
-from nexus_sti.review import assignments, pool
+from nexus_sti.review import assignments, form_service, pool
 from nexus_sti.review.assignments import AssignmentParams
+from nexus_sti.review.forms import MAX_REVIEWS_PER_PROPOSAL
 from nexus_sti.review.tables import AssignmentRun
 
 router = APIRouter(prefix="/api/v1/review", tags=["review"])
@@ -149,10 +150,8 @@ def read_run(run_id: int, actor: ApiActor, session: SessionDep) -> dict[str, Any
 def read_assignment(reference: str, actor: ApiActor, session: SessionDep) -> dict[str, Any]:
     """The call's latest run and its active pairs (including swaps)."""
     current = assignments.active_assignment(session, actor=actor, call_reference=reference)
-    ids = {r.proposal_id for r in current.rows}
-    references = dict(
-        session.execute(select(Proposal.id, Proposal.reference).where(Proposal.id.in_(ids))).all()
-    )
+    proposals = pool.call_proposals(session, actor=actor, call_reference=reference)
+    references = {pid: p.reference for pid, p in proposals.items()}
     return {
         "run": run_summary(current.run) if current.run is not None else None,
         "pairs": [
@@ -195,3 +194,84 @@ def create_swap(
         "reviewer_id": row.reviewer_id,
         "affinity": row.affinity,
     }
+
+
+class CriterionRow(BaseModel):
+    """One criterion of a review form; numbers are checked by the form rules (the error names
+    ``criteria[i].field`` and the rule)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="unique, lower-case: a letter, then letters, digits, _ or -")
+    name: str
+    description: str = ""
+    weight: float = Field(1.0, description="> 0; the total is the weighted sum of the marks")
+    scale_min: float = 0.0
+    scale_max: float = 5.0
+    step: float = Field(0.5, description="> 0, dividing the scale into whole steps")
+    threshold: float | None = Field(None, description="a mark on the scale, or null for none")
+
+
+class ReviewFormRead(BaseModel):
+    call: str
+    source: str = Field(description="call (its own form) or program (the program's criteria)")
+    criteria: list[CriterionRow]
+    total_threshold: float | None
+    reviews_per_proposal: int
+    due_at: datetime | None
+    reminder_days: list[int]
+    submitted_reviews: int
+    locked: bool = Field(description="criteria and scales are fixed once a review is submitted")
+    suggested: list[CriterionRow] = Field(description="criteria the officer may want to add")
+
+
+class ReviewFormUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criteria: list[CriterionRow]
+    total_threshold: float | None = None
+    reviews_per_proposal: int = Field(3, ge=1, le=MAX_REVIEWS_PER_PROPOSAL)
+    due_at: datetime = Field(description="ISO 8601 with a time zone, in the future")
+    reminder_days: list[int] = Field(default_factory=list, description="days before due_at")
+
+
+def form_read(current: form_service.CallReviewForm) -> ReviewFormRead:
+    return ReviewFormRead(
+        call=current.call.reference,
+        source=current.source,
+        criteria=[CriterionRow(**c.as_row()) for c in current.spec.criteria],
+        total_threshold=current.spec.total_threshold,
+        reviews_per_proposal=current.reviews_per_proposal,
+        due_at=current.due_at,
+        reminder_days=current.reminder_days,
+        submitted_reviews=current.submitted_reviews,
+        locked=current.locked,
+        suggested=[CriterionRow(**c.as_row()) for c in current.suggested],
+    )
+
+
+@router.get("/calls/{reference}/form")
+def read_review_form(reference: str, actor: ApiActor, session: SessionDep) -> ReviewFormRead:
+    """The call's review form (``source: program`` when it has none of its own)."""
+    return form_read(form_service.get_review_form(session, actor=actor, call_reference=reference))
+
+
+@router.put("/calls/{reference}/form")
+def save_review_form(
+    reference: str, body: ReviewFormUpdate, actor: ApiActor, session: SessionDep
+) -> ReviewFormRead:
+    """Create or replace the call's review form. Refused with 422 ``invalid_input`` naming the
+    field and rule (every problem in ``details.problems``), or 409 ``conflict`` when reviews
+    were submitted and the criteria or scales would change."""
+    form_service.save_review_form(
+        session,
+        actor=actor,
+        call_reference=reference,
+        criteria=[c.model_dump() for c in body.criteria],
+        total_threshold=body.total_threshold,
+        reviews_per_proposal=body.reviews_per_proposal,
+        due_at=body.due_at,
+        reminder_days=body.reminder_days,
+        now=utcnow(),
+    )
+    return form_read(form_service.get_review_form(session, actor=actor, call_reference=reference))

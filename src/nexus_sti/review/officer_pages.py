@@ -1,23 +1,28 @@
 """Pages of the review area, officer side: the area home (calls with their pools and assignment
-status; for a reviewer, their invitations and profile), a call's pool with conflicts and reasons
-(and a form to declare one for a pool member), a reviewer's profile (view, edit, declared
-conflicts), and the assignment (run and save, per-proposal affinity, load histogram, manual
-swap). The profile and relation form parsers here are shared with the reviewer's own pages.
+status, and a researcher search to create a reviewer profile; for a reviewer, their invitations
+and profile), a call's pool with conflicts and reasons (and a form to declare one for a pool
+member), a reviewer's profile (view, edit, declared conflicts), the assignment (run and save,
+per-proposal affinity, load histogram, the rules the active assignment now breaks, manual swap)
+and the call's review form (criteria, scales, weights, thresholds, deadline, reminders). The
+profile and relation form parsers here are shared with the reviewer's own pages.
 
-Every form that changes state posts the session's CSRF token.
+Pages read and write through the service modules (``pool``, ``assignments``,
+``form_service``), never the tables. Every form that changes state posts the session's CSRF
+token.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRouter
 from matplotlib.figure import Figure
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -25,17 +30,17 @@ from nexus_sti.accounts.model import Actor, check
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.similarity import BACKENDS
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
-from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
-from nexus_sti.review import assignments, pool
+from nexus_sti.review import assignments, form_service, pool
 from nexus_sti.review.assignments import AssignmentParams
 from nexus_sti.review.conflicts import orcid_key
-from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
+from nexus_sti.review.forms import CriterionSpec
+from nexus_sti.review.tables import ReviewerProfile
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,26 +72,56 @@ def load_histogram_chart(histogram: Mapping[str, int]) -> str:
 
 
 @router.get("/review")
-def review_home(request: Request, user: PageUser, session: SessionDep) -> Response:
+def review_home(
+    request: Request, user: PageUser, session: SessionDep, researcher: str = ""
+) -> Response:
+    """The officer's calls; ``?researcher=`` searches researchers by name to create a
+    reviewer profile for one who has none."""
     actor = actor_for(user)
     if not check(actor, "review.manage"):
         invitations = pool.my_invitations(session, actor=actor)
         return render(
             request, "review_officer_home.html", user, title="Review", invitations=invitations
         )
-    calls = list(
-        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
-    )
+    matches = None
+    search_error = None
+    if researcher.strip():
+        try:
+            matches = pool.search_researchers(session, actor=actor, query=researcher)
+        except InvalidInput as exc:
+            search_error = exc
     return render(
         request,
         "review_officer_home.html",
         user,
         title="Review",
-        calls=calls,
+        calls=pool.review_calls(session, actor=actor),
         sizes=pool.pool_sizes(session),
         runs=assignments.latest_runs(session),
         invitations=None,
+        query=researcher,
+        matches=matches,
+        search_error=search_error,
+        search_limit=pool.SEARCH_LIMIT,
     )
+
+
+@router.post("/review/reviewers", dependencies=[Depends(require_csrf)])
+def create_reviewer_profile_page(
+    request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    """An officer creates a reviewer profile for a researcher who has none; the new profile's
+    page opens to complete it."""
+    chosen = form.get("researcher_id", "").strip()
+    if not chosen.isdigit():
+        raise InvalidInput("researcher_id", "required", "researcher_id: choose a researcher")
+    profile = pool.create_profile(
+        session, actor=actor_for(user), researcher_id=int(chosen), now=utcnow()
+    )
+    request.session["review_notice"] = (
+        "Reviewer profile created: add the reviewer's expertise and publications."
+    )
+    return RedirectResponse(f"/review/reviewers/{profile.id}", status_code=303)
 
 
 @router.post("/review/calls/{reference}/invitation", dependencies=[Depends(require_csrf)])
@@ -136,7 +171,9 @@ def _pool_page(
         names=names,
         kinds=found.conflicts.count_by_kind(),
         pairs=int(found.conflicts.matrix.sum()),
-        declared=declared_conflicts(session, [e.profile.id for e in entries]),
+        declared=pool.list_declared_conflicts(
+            session, actor=actor, reviewer_ids=[e.profile.id for e in entries]
+        ),
         conflict_error=conflict_error,
         typed=typed or {},
     )
@@ -218,9 +255,7 @@ def _assignment_page(
     call = pool.call_by_reference(session, reference)
     entries = pool.list_pool(session, actor=actor, call_reference=reference, statuses=("accepted",))
     names = {e.profile.id: e.label for e in entries}
-    proposals = {
-        p.id: p for p in session.scalars(select(Proposal).where(Proposal.call_id == call.id))
-    }
+    proposals = pool.call_proposals(session, actor=actor, call_reference=reference)
     rows: dict[int, list[Any]] = {}
     for r in current.rows:
         rows.setdefault(r.proposal_id, []).append(r)
@@ -253,6 +288,9 @@ def _assignment_page(
         violations=violations or [],
         entries=entries,
         backends=list(BACKENDS),
+        broken=assignments.check_active(
+            session, actor=actor, call_reference=reference, year=utcnow().year
+        ),
     )
 
 
@@ -457,25 +495,6 @@ def _declare(
     )
 
 
-def declared_conflicts(
-    session: Session, profile_ids: list[int]
-) -> dict[int, list[tuple[DeclaredConflict, str | None]]]:
-    """Per reviewer profile, their declared conflicts (newest first) with the proposal's
-    reference where one is named."""
-    out: dict[int, list[tuple[DeclaredConflict, str | None]]] = {}
-    if not profile_ids:
-        return out
-    rows = session.execute(
-        select(DeclaredConflict, Proposal.reference)
-        .outerjoin(Proposal, Proposal.id == DeclaredConflict.proposal_id)
-        .where(DeclaredConflict.reviewer_id.in_(profile_ids))
-        .order_by(DeclaredConflict.declared_at.desc(), DeclaredConflict.id.desc())
-    )
-    for conflict, reference in rows:
-        out.setdefault(conflict.reviewer_id, []).append((conflict, reference))
-    return out
-
-
 def _reviewer_page(
     request: Request,
     user: User,
@@ -487,19 +506,9 @@ def _reviewer_page(
     relation: Mapping[str, str] | None = None,
     relation_error: InvalidInput | NotFound | None = None,
 ) -> Response:
-    pool.require(actor_for(user), "review.manage", "see reviewer profiles")
-    profile = session.get(ReviewerProfile, profile_id)
-    if profile is None:
-        raise NotFound("reviewer profile", profile_id)
-    researcher = session.get(Researcher, profile.researcher_id)
-    assert researcher is not None
-    organisation = session.get(Organisation, researcher.organisation_id)
-    memberships = session.execute(
-        select(CallReviewer, Call)
-        .join(Call, Call.id == CallReviewer.call_id)
-        .where(CallReviewer.reviewer_id == profile.id)
-        .order_by(Call.closes_at.desc())
-    ).all()
+    actor = actor_for(user)
+    detail = pool.get_reviewer(session, actor=actor, profile_id=profile_id)
+    profile, researcher = detail.profile, detail.researcher
     failed = profile_error or relation_error
     return render(
         request,
@@ -509,12 +518,14 @@ def _reviewer_page(
         title=f"Reviewer: {researcher.name_latin}",
         profile=profile,
         researcher=researcher,
-        organisation=organisation.name if organisation else "",
-        memberships=memberships,
+        organisation=detail.organisation_name,
+        memberships=detail.memberships,
         values=typed or profile_values(profile),
         all_areas=PRIORITY_AREAS,
         profile_error=profile_error,
-        declared=declared_conflicts(session, [profile.id]).get(profile.id, []),
+        declared=pool.list_declared_conflicts(session, actor=actor, reviewer_ids=[profile.id]).get(
+            profile.id, []
+        ),
         relation=relation or {},
         relation_error=relation_error,
         notice=request.session.pop("review_notice", None),
@@ -534,10 +545,7 @@ def save_reviewer_profile_page(
 ) -> Response:
     fields, areas = form
     actor = actor_for(user)
-    pool.require(actor, "review.manage", "edit a reviewer profile")
-    profile = session.get(ReviewerProfile, profile_id)
-    if profile is None:
-        raise NotFound("reviewer profile", profile_id)
+    profile = pool.get_reviewer(session, actor=actor, profile_id=profile_id).profile
     try:
         pool.save_profile(
             session,
@@ -565,9 +573,7 @@ def declare_reviewer_conflict_page(
     profile_id: int, request: Request, user: PageUser, session: SessionDep, form: FormFields
 ) -> Response:
     actor = actor_for(user)
-    pool.require(actor, "review.manage", "declare a conflict for a reviewer")
-    if session.get(ReviewerProfile, profile_id) is None:
-        raise NotFound("reviewer profile", profile_id)
+    pool.get_reviewer(session, actor=actor, profile_id=profile_id)
     try:
         _declare(session, actor=actor, reviewer_id=profile_id, fields=form)
     except (InvalidInput, NotFound) as exc:
@@ -575,3 +581,172 @@ def declare_reviewer_conflict_page(
         return _reviewer_page(request, user, session, profile_id, relation=form, relation_error=exc)
     request.session["review_notice"] = "Conflict declared."
     return RedirectResponse(f"/review/reviewers/{profile_id}#declared", status_code=303)
+
+
+# --- the call's review form -------------------------------------------------------------------
+
+CRITERION_FIELDS = (
+    "code", "name", "description", "weight", "scale_min", "scale_max", "step", "threshold",
+)  # fmt: skip
+ROW_KINDS = ("existing", "suggested", "new")
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _row_text(kind: str, criterion: CriterionSpec) -> dict[str, str]:
+    """A criterion as the form page's row shows it."""
+    return {
+        "kind": kind,
+        **{k: v if isinstance(v, str) else _text(v) for k, v in criterion.as_row().items()},
+    }
+
+
+def _local_input(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A moment as a ``datetime-local`` value in ``zone``."""
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def _local_moment(value: str, zone: ZoneInfo) -> datetime | None:
+    """A ``datetime-local`` value read in ``zone``, as UTC (``None`` when empty)."""
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(
+            "due_at", "not_a_date", f"due_at: {value!r} is not a date and time"
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
+
+
+def criterion_rows(fields: Mapping[str, str]) -> list[dict[str, str]]:
+    """The criteria rows the officer kept, in page order: existing rows not marked for removal,
+    suggested rows ticked to add, and a new row where a code or name was typed."""
+    indices = sorted(
+        {int(m.group(1)) for k in fields if (m := re.fullmatch(r"criteria-(\d+)-kind", k))}
+    )
+    rows = []
+    for i in indices:
+        prefix = f"criteria-{i}-"
+        kind = fields.get(prefix + "kind", "")
+        row = {name: fields.get(prefix + name, "").strip() for name in CRITERION_FIELDS}
+        if (
+            (kind == "existing" and fields.get(prefix + "remove") != "on")
+            or (kind == "suggested" and fields.get(prefix + "add") == "on")
+            or (kind == "new" and (row["code"] or row["name"]))
+        ):
+            rows.append(row)
+    return rows
+
+
+def form_settings_input(fields: Mapping[str, str], zone: ZoneInfo) -> dict[str, Any]:
+    """The posted form as ``form_service.save_review_form`` arguments; the criteria stay text
+    for the form rules to check number by number."""
+    k = fields.get("reviews_per_proposal", "").strip()
+    if not k.isdigit():
+        raise InvalidInput(
+            "reviews_per_proposal", "whole_number", "reviews_per_proposal: a whole number"
+        )
+    raw_days = fields.get("reminder_days", "").replace(",", " ").split()
+    if any(not d.isdigit() for d in raw_days):
+        raise InvalidInput(
+            "reminder_days",
+            "whole_numbers",
+            "reminder_days: whole days before the deadline, e.g. 7, 1",
+        )
+    total = fields.get("total_threshold", "").strip().replace(",", ".")
+    try:
+        total_threshold = float(total) if total else None
+    except ValueError:
+        raise InvalidInput(
+            "total_threshold", "not_a_number", f"total_threshold: {total!r} is not a number"
+        ) from None
+    return {
+        "criteria": criterion_rows(fields),
+        "total_threshold": total_threshold,
+        "reviews_per_proposal": int(k),
+        "due_at": _local_moment(fields.get("due_at", ""), zone),
+        "reminder_days": [int(d) for d in raw_days],
+    }
+
+
+def _review_form_page(
+    request: Request,
+    user: User,
+    session: Session,
+    reference: str,
+    *,
+    typed: Mapping[str, str] | None = None,
+    error: InvalidInput | Conflict | None = None,
+) -> Response:
+    current = form_service.get_review_form(session, actor=actor_for(user), call_reference=reference)
+    zone = zone_for(user.country)
+    if typed is None:
+        rows = [_row_text("existing", c) for c in current.spec.criteria]
+        values = {
+            "total_threshold": _text(current.spec.total_threshold),
+            "reviews_per_proposal": str(current.reviews_per_proposal),
+            "due_at": _local_input(current.due_at, zone),
+            "reminder_days": ", ".join(str(d) for d in current.reminder_days),
+        }
+    else:
+        rows = [{"kind": "existing", **row} for row in criterion_rows(typed)]
+        values = {
+            k: typed.get(k, "")
+            for k in ("total_threshold", "reviews_per_proposal", "due_at", "reminder_days")
+        }
+    present = {r["code"] for r in rows}
+    rows += [_row_text("suggested", c) for c in current.suggested if c.code not in present]
+    rows.append(_row_text("new", CriterionSpec(code="", name="", weight=1.0)))
+    problems = {}
+    if isinstance(error, InvalidInput):
+        listed = error.details.get("problems") or [
+            {"field": error.field, "rule": error.rule, "message": error.message}
+        ]
+        problems = {p["field"]: f"{p['rule']}: {p['message']}" for p in listed}
+    return render(
+        request,
+        "review_officer_form.html",
+        user,
+        status_code=(409 if isinstance(error, Conflict) else 422) if error else 200,
+        title=f"Review form: {reference}",
+        call=current.call,
+        current=current,
+        rows=rows,
+        values=values,
+        zone=zone.key,
+        due_local=local_time(current.due_at, zone) if current.due_at else None,
+        error=error,
+        problems=problems,
+        notice=request.session.pop("review_notice", None),
+    )
+
+
+@router.get("/review/calls/{reference}/form")
+def review_form_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    return _review_form_page(request, user, session, reference)
+
+
+@router.post("/review/calls/{reference}/form", dependencies=[Depends(require_csrf)])
+def save_review_form_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
+    actor = actor_for(user)
+    pool.require(actor, "review.manage", "configure a call's review form")
+    try:
+        form_service.save_review_form(
+            session,
+            actor=actor,
+            call_reference=reference,
+            now=utcnow(),
+            **form_settings_input(form, zone_for(user.country)),
+        )
+    except (InvalidInput, Conflict) as exc:
+        session.rollback()
+        return _review_form_page(request, user, session, reference, typed=form, error=exc)
+    request.session["review_notice"] = "Review form saved."
+    return RedirectResponse(f"/review/calls/{reference}/form", status_code=303)

@@ -20,6 +20,7 @@ from nexus_sti.accounts.model import Actor, check
 from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.review.conflicts import (
@@ -32,6 +33,7 @@ from nexus_sti.review.conflicts import (
     Publication,
     ReviewerFacts,
     detect_conflicts,
+    name_key,
 )
 from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
 
@@ -142,6 +144,40 @@ def save_profile(
     )
     session.commit()
     return profile
+
+
+DEFAULT_MAX_LOAD = 6
+
+
+def create_profile(
+    session: Session, *, actor: Actor, researcher_id: int, now: datetime
+) -> ReviewerProfile:
+    """An officer creates a reviewer profile for a researcher who has none: available, the
+    default load, the researcher's own priority areas, no expertise yet. ``Conflict`` when the
+    researcher already has one."""
+    require(actor, "review.manage", "create a reviewer profile")
+    researcher = session.get(Researcher, researcher_id)
+    if researcher is None:
+        raise NotFound("researcher", researcher_id)
+    existing = session.scalar(
+        select(ReviewerProfile.id).where(ReviewerProfile.researcher_id == researcher_id)
+    )
+    if existing is not None:
+        raise Conflict(
+            f"{researcher.name_latin} already has reviewer profile {existing}",
+            profile_id=existing,
+        )
+    return save_profile(
+        session,
+        actor=actor,
+        researcher_id=researcher_id,
+        expertise="",
+        publications=[],
+        areas=[a for a in researcher.areas if a in AREA_CODES],
+        max_load=DEFAULT_MAX_LOAD,
+        available=True,
+        now=now,
+    )
 
 
 def invite_reviewers(
@@ -471,3 +507,145 @@ def call_conflicts(
         other_call_proposals=[facts(p) for p in others],
     )
     return CallConflicts(call, proposals, entries, matrix, members)
+
+
+# --- reads for the officer's pages ---------------------------------------------------------------
+
+
+def review_calls(session: Session, *, actor: Actor) -> list[Call]:
+    """The calls that have left draft, latest deadline first (the review home's list)."""
+    require(actor, "review.manage", "see the calls under review")
+    return list(
+        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
+    )
+
+
+def call_proposals(session: Session, *, actor: Actor, call_reference: str) -> dict[int, Proposal]:
+    """Every proposal of the call, by id."""
+    require(actor, "review.manage", "see a call's proposals")
+    call = call_by_reference(session, call_reference)
+    return {p.id: p for p in session.scalars(select(Proposal).where(Proposal.call_id == call.id))}
+
+
+def declared_conflicts_by_reviewer(
+    session: Session, reviewer_ids: Sequence[int]
+) -> dict[int, list[tuple[DeclaredConflict, str | None]]]:
+    """Per reviewer profile, their declared conflicts (newest first) with the named proposal's
+    reference. No permission check: the caller has checked the actor may see these profiles
+    (use :func:`list_declared_conflicts` otherwise)."""
+    out: dict[int, list[tuple[DeclaredConflict, str | None]]] = {}
+    if not reviewer_ids:
+        return out
+    rows = session.execute(
+        select(DeclaredConflict, Proposal.reference)
+        .outerjoin(Proposal, Proposal.id == DeclaredConflict.proposal_id)
+        .where(DeclaredConflict.reviewer_id.in_(list(reviewer_ids)))
+        .order_by(DeclaredConflict.declared_at.desc(), DeclaredConflict.id.desc())
+    )
+    for conflict, reference in rows:
+        out.setdefault(conflict.reviewer_id, []).append((conflict, reference))
+    return out
+
+
+def list_declared_conflicts(
+    session: Session, *, actor: Actor, reviewer_ids: Sequence[int]
+) -> dict[int, list[tuple[DeclaredConflict, str | None]]]:
+    """Declared conflicts of the given reviewer profiles (officers: any; a reviewer: their own
+    profile only)."""
+    if not check(actor, "review.manage"):
+        require(actor, "review.submit", "see declared conflicts")
+        if reviewer_ids and set(reviewer_ids) - {_own_profile(session, actor).id}:
+            raise PermissionDenied("see these declared conflicts", "reviewers see only their own")
+    return declared_conflicts_by_reviewer(session, reviewer_ids)
+
+
+@dataclass(frozen=True)
+class ReviewerDetail:
+    """A reviewer profile with its researcher, organisation and call pools (newest call first)."""
+
+    profile: ReviewerProfile
+    researcher: Researcher
+    organisation_name: str
+    memberships: list[tuple[CallReviewer, Call]]
+
+
+def get_reviewer(session: Session, *, actor: Actor, profile_id: int) -> ReviewerDetail:
+    require(actor, "review.manage", "see reviewer profiles")
+    profile = session.get(ReviewerProfile, profile_id)
+    if profile is None:
+        raise NotFound("reviewer profile", profile_id)
+    researcher = session.get(Researcher, profile.researcher_id)
+    if researcher is None:
+        raise NotFound("researcher", profile.researcher_id)
+    organisation = session.get(Organisation, researcher.organisation_id)
+    memberships = session.execute(
+        select(CallReviewer, Call)
+        .join(Call, Call.id == CallReviewer.call_id)
+        .where(CallReviewer.reviewer_id == profile.id)
+        .order_by(Call.closes_at.desc())
+    ).all()
+    return ReviewerDetail(
+        profile=profile,
+        researcher=researcher,
+        organisation_name=organisation.name if organisation else "",
+        memberships=[(cr, call) for cr, call in memberships],
+    )
+
+
+@dataclass(frozen=True)
+class ResearcherMatch:
+    """A researcher found by name, with their reviewer profile's id when they have one."""
+
+    researcher: Researcher
+    organisation_name: str
+    profile_id: int | None
+
+
+SEARCH_LIMIT = 25
+
+
+def search_researchers(
+    session: Session, *, actor: Actor, query: str, limit: int = SEARCH_LIMIT
+) -> list[ResearcherMatch]:
+    """Researchers whose Latin or local-script name contains every word of ``query``, in any
+    order, ignoring case and accents ("nguyen van" finds "Nguyễn Văn An"; "渡辺浩二" finds
+    "渡辺 浩二"). Matching is done here rather than in SQL, which cannot fold accents on every
+    backend."""
+    require(actor, "review.manage", "search researchers for a reviewer profile")
+    wanted = name_key(query)
+    if not wanted:
+        raise InvalidInput("researcher", "required", "researcher: type part of a name")
+    words = wanted.split()
+    found: list[int] = []
+    for rid, latin, local in session.execute(
+        select(Researcher.id, Researcher.name_latin, Researcher.name_local).order_by(
+            Researcher.sort_name, Researcher.id
+        )
+    ):
+        keys = (name_key(latin), name_key(local))
+        if any(all(w in key for w in words) for key in keys):
+            found.append(rid)
+            if len(found) == limit:
+                break
+    if not found:
+        return []
+    profiles = dict(
+        session.execute(
+            select(ReviewerProfile.researcher_id, ReviewerProfile.id).where(
+                ReviewerProfile.researcher_id.in_(found)
+            )
+        ).all()
+    )
+    rows = {
+        r.id: (r, name)
+        for r, name in session.execute(
+            select(Researcher, Organisation.name)
+            .join(Organisation, Organisation.id == Researcher.organisation_id)
+            .where(Researcher.id.in_(found))
+        )
+    }
+    return [
+        ResearcherMatch(rows[rid][0], rows[rid][1], profiles.get(rid))
+        for rid in found
+        if rid in rows
+    ]

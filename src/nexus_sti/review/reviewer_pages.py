@@ -29,7 +29,6 @@ from nexus_sti.review import pool, reviews
 from nexus_sti.review.forms import parse_mark
 from nexus_sti.review.officer_pages import (
     ProfileForm,
-    declared_conflicts,
     profile_input,
     profile_values,
     relation_input,
@@ -283,7 +282,13 @@ def _profile_page(
         values=typed or profile_values(profile),
         all_areas=PRIORITY_AREAS,
         profile_error=profile_error,
-        declared=declared_conflicts(session, [profile.id]).get(profile.id, []) if profile else [],
+        declared=(
+            pool.list_declared_conflicts(
+                session, actor=actor_for(user), reviewer_ids=[profile.id]
+            ).get(profile.id, [])
+            if profile
+            else []
+        ),
         relation=relation or {},
         relation_error=relation_error,
         notice=request.session.pop("review_notice", None),
