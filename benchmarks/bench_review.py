@@ -77,7 +77,7 @@ def bench_assignment(n_p: int, n_r: int, seed: int, fairness: bool, fair_limit: 
     print(
         f"ratio optimal / greedy: total {opt.objective / greedy.objective:.4f}, "
         f"min {opt.min_per_proposal / greedy.min_per_proposal:.4f}; "
-        f"{opt.columns} columns after {opt.pricing_rounds} LP solves"
+        f"{opt.columns} columns after {opt.pricing_rounds} solves ({opt.solver})"
     )
     if not fairness:
         return
