@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.assignment import (
     AssignmentInfeasible,
     DiversityRule,
@@ -52,7 +52,7 @@ from nexus_sti.calls.tables import Proposal
 from nexus_sti.core.countries import ASEAN_MEMBERS
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
-from nexus_sti.review.pool import CallConflicts, call_by_reference, call_conflicts, require
+from nexus_sti.review.pool import CallConflicts, call_by_reference, call_conflicts
 from nexus_sti.review.tables import (
     AssignmentRun,
     Review,

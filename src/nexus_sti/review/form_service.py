@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.model import Actor, require
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.errors import Conflict
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings
-from nexus_sti.review.pool import call_by_reference, require
+from nexus_sti.review.pool import call_by_reference
 from nexus_sti.review.reviews import form_of
 from nexus_sti.review.tables import Review, ReviewAssignment, ReviewForm
 

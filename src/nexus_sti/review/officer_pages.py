@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.model import Actor, check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.similarity import BACKENDS
@@ -190,7 +190,7 @@ def declare_pool_conflict_page(
 ) -> Response:
     """An officer declares a conflict for a pool member (from the pool page)."""
     actor = actor_for(user)
-    pool.require(actor, "review.manage", "declare a conflict for a reviewer")
+    require(actor, "review.manage", "declare a conflict for a reviewer")
     try:
         reviewer = form.get("reviewer_id", "").strip()
         if not reviewer.isdigit():
@@ -736,7 +736,7 @@ def save_review_form_page(
     reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
 ) -> Response:
     actor = actor_for(user)
-    pool.require(actor, "review.manage", "configure a call's review form")
+    require(actor, "review.manage", "configure a call's review form")
     try:
         form_service.save_review_form(
             session,

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
+from nexus_sti.accounts.model import Actor, check, require
 from nexus_sti.accounts.tables import User
 from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
@@ -41,12 +41,6 @@ from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProf
 ASSIGNABLE = frozenset({"submitted", "eligible"})
 POOL_STATUSES = ("invited", "accepted", "declined")
 MAX_LOAD_LIMIT = 100
-
-
-def require(actor: Actor, action: str, what: str) -> None:
-    decision = check(actor, action)
-    if not decision:
-        raise PermissionDenied(what, decision.reason)
 
 
 def call_by_reference(session: Session, reference: str) -> Call:

@@ -17,6 +17,7 @@ from fastapi.routing import APIRouter
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from nexus_sti.accounts.model import require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import local_time, time_left, zone_for
@@ -267,7 +268,7 @@ def _profile_page(
     relation_error: InvalidInput | NotFound | None = None,
 ) -> Response:
     actor = actor_for(user)
-    pool.require(actor, "review.submit", "keep a reviewer profile")
+    require(actor, "review.submit", "keep a reviewer profile")
     profile = reviews.reviewer_profile(session, actor)
     researcher = session.get(Researcher, user.researcher_id) if user.researcher_id else None
     failed = profile_error or relation_error
@@ -306,7 +307,7 @@ def save_my_profile_page(
 ) -> Response:
     fields, areas = form
     actor = actor_for(user)
-    pool.require(actor, "review.submit", "keep a reviewer profile")
+    require(actor, "review.submit", "keep a reviewer profile")
     if user.researcher_id is None:
         raise PermissionDenied(
             "keep a reviewer profile", "this account is not linked to a researcher"
