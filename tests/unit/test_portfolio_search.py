@@ -1,6 +1,7 @@
-"""The fill-and-swap polish of the neighbourhood search: it never breaks a rule (audited by the
+"""The neighbourhood search's fill-and-swap polish: it never breaks a rule (audited by the
 independent checker), never lowers the merit, spends money left unspent and trades a weak
-project for a better one the freed money pays for."""
+project for a better one the freed money pays for. And the search's proven gap stays a real
+bound when branch and cut is stopped after its root to make way for a second search."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nexus_sti.algorithms import portfolio_solver_search
 from nexus_sti.algorithms.portfolio import (
     Band,
     CandidateProposal,
     PortfolioProblem,
     PortfolioRules,
+    solve_portfolio,
 )
 from nexus_sti.algorithms.portfolio_checks import check_portfolio
 from nexus_sti.algorithms.portfolio_model import build_model
-from nexus_sti.algorithms.portfolio_solver_search import _LocalSearch
+from nexus_sti.algorithms.portfolio_solver_search import _LocalSearch, _Race
 
 YEARS = (2027, 2028)
 
@@ -169,3 +172,58 @@ def test_polish_of_the_empty_portfolio_funds_a_feasible_set(seed: int) -> None:
     found = polish(problem, set())
     assert check_portfolio(problem, found) == []
     assert merit(problem, found) > 0
+
+
+def two_funder_call(n: int, seed: int) -> PortfolioProblem:
+    """A small programme call: 2-year projects paid by JST and THA, yearly budgets at 35 % of
+    what is asked, an organisation cap and one award per lead."""
+    rng = np.random.default_rng(seed)
+    candidates = tuple(
+        proposal(
+            f"p{i:03d}",
+            round(float(rng.uniform(1, 7)), 3),
+            {
+                (funder, year): round(float(rng.uniform(low, high)), 1)
+                for funder, low, high in (("JST", 10, 30), ("THA-agency", 4, 12))
+                for year in YEARS
+            },
+            organisations=(f"org{int(rng.integers(0, n // 8))}",),
+            lead=f"lead{int(rng.integers(0, int(n * 0.85)))}",
+        )
+        for i in range(n)
+    )
+    asked: dict[tuple[str, int], float] = {}
+    for c in candidates:
+        for key, amount in c.costs.items():
+            asked[key] = asked.get(key, 0.0) + amount
+    rules = PortfolioRules(
+        budgets={key: 0.35 * amount for key, amount in asked.items()},
+        organisation_cap=4,
+        one_award_per_lead=True,
+    )
+    return PortfolioProblem(candidates, rules)
+
+
+def test_gap_after_branch_and_cut_hands_its_thread_over_still_bounds_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    problem = two_funder_call(150, 5)
+    exact = solve_portfolio(problem, gap=0.0, time_limit=60.0, method="branch_and_cut")
+    assert exact.status == "optimal"
+    # Stop branch and cut as soon as its bound stands still for one callback, and record it.
+    monkeypatch.setattr(portfolio_solver_search, "STALL_SECONDS", 0.0)
+    monkeypatch.setattr(portfolio_solver_search, "STALL_CALLS", 1)
+    stalls: list[bool] = []
+    stalled = _Race._bound_stalled
+
+    def spy(race: _Race, bound: float) -> bool:
+        stalls.append(stalled(race, bound))
+        return stalls[-1]
+
+    monkeypatch.setattr(_Race, "_bound_stalled", spy)
+    found = solve_portfolio(problem, gap=0.0, time_limit=1.0, method="search")
+    assert any(stalls), "branch and cut was not stopped: the test proves nothing"
+    assert check_portfolio(problem, found.selected) == []
+    assert found.objective <= exact.objective + 1e-6
+    # The proven gap is a real bound: the true optimum lies within it.
+    assert exact.objective <= found.objective * (1 + found.gap) + 1e-6

@@ -23,8 +23,11 @@ the interpreter):
 In its last :data:`POLISH_SECONDS` the neighbourhood search polishes the best portfolio with
 :class:`_LocalSearch`, a numpy fill-and-swap that spends money the budget rows left unspent.
 
-Both stop once the proven gap is at most the one asked for, at the time limit, or when branch
-and cut ends (small models: at once, with a proof of optimality). The reported gap is
+Once branch and cut's bound stalls (past its root node, see STALL_SECONDS) it is interrupted,
+its proven bound kept, and its thread runs a second neighbourhood search, with its own seed and
+bigger neighbourhoods of uniformly drawn rows. All stop once the proven gap is at most the one
+asked for, at the time limit, or when branch and cut ends on its own (small models: at once,
+with a proof of optimality). The reported gap is
 ``(bound - objective) / |objective|``, as HiGHS reports it, with the bound the lower of the LP
 bound and branch and cut's proven bound: both are valid upper bounds, never estimates.
 """
@@ -34,6 +37,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
@@ -64,6 +69,30 @@ CORE_MAX_SECONDS = 2.0
 NEIGHBOURHOOD_SECONDS = 1.0
 # Relative slack allowed on a row when checking a portfolio a HiGHS callback hands over.
 FEASIBILITY_TOLERANCE = 1e-9
+# Branch and cut hands its thread to a second neighbourhood search once its proven bound has
+# moved by less than STALL_SHARE of itself in STALL_SECONDS: its root node's cuts are where the
+# bound comes from, past them it barely moves (on programme-scale calls) while the portfolios
+# still need improving. Small models prove optimality well before the bound stalls that long.
+STALL_SECONDS = 1.0
+STALL_SHARE = 1e-6
+# ... and over at least STALL_CALLS of its callbacks: in the root's cut loop they come a few
+# tenths of a second apart, with a new bound nearly every time; in the tree, dozens a second.
+STALL_CALLS = 20
+# Branch and cut's root heuristics that search sub-MIPs for portfolios, off: the neighbourhood
+# search finds better ones sooner, and while they run the root's bound is final but no callback
+# comes to hand the thread over.
+BRANCH_AND_CUT_OFF = (
+    "mip_heuristic_run_rens",
+    "mip_heuristic_run_rins",
+    "mip_heuristic_run_root_reduced_cost",
+    "mip_heuristic_run_feasibility_jump",
+)
+# The second search draws its budget rows uniformly (LOSS_WEIGHT 0), from its own seed, and
+# frees the proposals of SECOND_ROWS rows (more than the first: measured best), with reduced
+# costs as far as SECOND_REACH.
+SECOND_LOSS_WEIGHT = 0.0
+SECOND_ROWS = 3
+SECOND_REACH = 2.0
 # Seed of the neighbourhood draws. What a search finds still depends on how far each solve gets
 # in its time, as with any time limit: only an answer within the gap asked for is reproducible.
 SEED = 0
@@ -85,9 +114,23 @@ def relative_gap(bound: float, value: float) -> float:
     return (bound - value) / abs(value) if value != 0 else math.inf
 
 
+@dataclass(frozen=True, slots=True)
+class _Relaxation:
+    """What the LP optimum tells the neighbourhood searches: each proposal's ``reduced`` cost
+    and the largest in the core (``scale``), how many proposals a neighbourhood frees at most
+    (``size``), the budget ``rows`` and what the LP pays for each row's slack (``dual``)."""
+
+    reduced: np.ndarray
+    scale: float
+    size: int
+    rows: np.ndarray
+    dual: np.ndarray
+
+
 class _Race:
-    """What the two searches share: the best portfolio, the best proven bound, and the signal
-    to stop. Branch and cut's callbacks run on its own thread, hence the lock."""
+    """What the searches share: the best portfolio, the best proven bound, the LP optimum, and
+    the signals to stop. Branch and cut's callbacks and the second search run on their own
+    thread, hence the lock."""
 
     def __init__(self, model: Model, keep: np.ndarray, objective: np.ndarray, gap: float) -> None:
         self.model = model
@@ -99,7 +142,16 @@ class _Race:
         self.value = -math.inf
         self.bound = math.inf
         self.stop = False
+        # Branch and cut ended on its own (a proof, the gap asked for, the time limit), or
+        # stalled and handed its thread over; its proven bound stays in ``bound`` either way.
+        self.finished = False
+        self.stalled = False
+        self.moved_bound = math.inf
+        self.moved_at = 0.0
+        self.calls_since_moved = 0
         self.for_branch_and_cut: np.ndarray | None = None
+        self.relaxation: _Relaxation | None = None
+        self.relaxed = threading.Event()
 
     def offer(self, x: np.ndarray, *, to_branch_and_cut: bool) -> bool:
         """Take ``x`` if it is a better portfolio that keeps every kept row (a callback's
@@ -132,10 +184,26 @@ class _Race:
     def gap(self) -> float:
         return relative_gap(self.bound, self.value) if self.x is not None else math.inf
 
+    def _bound_stalled(self, bound: float) -> bool:
+        """Whether branch and cut's proven bound has moved by less than STALL_SHARE of itself
+        in the last STALL_SECONDS."""
+        if not math.isfinite(bound):
+            return False
+        now = time.perf_counter()
+        if bound < self.moved_bound - STALL_SHARE * max(1.0, abs(bound)):
+            self.moved_bound, self.moved_at, self.calls_since_moved = bound, now, 0
+            return False
+        self.calls_since_moved += 1
+        return now - self.moved_at >= STALL_SECONDS and self.calls_since_moved >= STALL_CALLS
+
     # Branch and cut's callbacks.
     def on_interrupt(self, event: Any) -> None:
-        self.tighten(float(event.data_out.mip_dual_bound))
+        bound = float(event.data_out.mip_dual_bound)
+        self.tighten(bound)
         if self.stop or self.gap() <= self.target:
+            event.interrupt()
+        elif self._bound_stalled(bound):
+            self.stalled = True
             event.interrupt()
 
     def on_improving(self, event: Any) -> None:
@@ -152,27 +220,57 @@ class _Race:
 def search_model(
     model: Model, keep: np.ndarray, objective: np.ndarray, time_limit: float, gap: float
 ) -> ModelRun:
-    """The best portfolio the two searches find in ``time_limit`` seconds, stopping early once
-    the proven gap is at most ``gap``; the same contract as
+    """The best portfolio the searches find in ``time_limit`` seconds, stopping early once the
+    proven gap is at most ``gap``; the same contract as
     :func:`~nexus_sti.algorithms.portfolio_model.run_model`."""
     if len(objective) == 0:
         return run_model(model, keep, objective, time_limit, gap)
     started = time.perf_counter()
     race = _Race(model, keep, objective, gap)
     branch_and_cut = highs_for(model, keep, objective, time_limit, gap)
+    for option in BRANCH_AND_CUT_OFF:
+        branch_and_cut.setOptionValue(option, False)
     branch_and_cut.cbMipInterrupt.subscribe(race.on_interrupt)
     branch_and_cut.cbMipImprovingSolution.subscribe(race.on_improving)
     branch_and_cut.cbMipUserSolution.subscribe(race.on_user_solution)
-    thread = branch_and_cut.startSolve()
+    failures: list[BaseException] = []
+
+    def second_thread() -> None:
+        try:
+            branch_and_cut.run()
+            race.finished = not race.stalled
+            if race.stalled:
+                race.relaxed.wait(max(0.0, time_limit - (time.perf_counter() - started)))
+                _improve(
+                    model,
+                    keep,
+                    race,
+                    time_limit,
+                    gap,
+                    started,
+                    seed=SEED + 1,
+                    loss_weight=SECOND_LOSS_WEIGHT,
+                    rows=SECOND_ROWS,
+                    reach=SECOND_REACH,
+                    reserve=0.1,
+                )
+        except BaseException as error:  # handed to the caller's thread below
+            failures.append(error)
+            race.stop = True
+
+    thread = threading.Thread(target=second_thread, daemon=True)
+    thread.start()
     try:
-        _neighbourhood_search(model, keep, race, time_limit, gap, started, thread)
+        _neighbourhood_search(model, keep, race, time_limit, gap, started)
     except BaseException:
         race.stop = True
         raise
     finally:
-        # Unless the search failed, branch and cut goes on to its own end: the gap asked for
-        # (its callback checks the race's), a proof, or the time limit.
-        branch_and_cut.joinSolve(thread)
+        # Unless the search failed, branch and cut goes on to its own end (the gap asked for,
+        # a proof, the time limit) or to its stall, and the second search to the time limit.
+        thread.join()
+    if failures:
+        raise failures[0]
     seconds = time.perf_counter() - started
     status = status_name(branch_and_cut)
     if status == "infeasible":
@@ -189,31 +287,15 @@ def search_model(
     return ModelRun("optimal" if achieved <= gap else "time_limit", race.x, achieved, seconds)
 
 
-def _neighbourhood_search(
+def _local_solver(
     model: Model,
     keep: np.ndarray,
     race: _Race,
     time_limit: float,
-    gap: float,
-    started: float,
-    rival: threading.Thread,
-) -> None:
-    def left() -> float:
-        return time_limit - (time.perf_counter() - started)
-
-    def done() -> bool:
-        return not rival.is_alive() or left() <= 0.1 or race.gap() <= gap
-
-    n = len(race.objective)
-    relaxation = highs_for(model, keep, race.objective, time_limit, gap, relax=True)
-    relaxation.run()
-    if status_name(relaxation) != "optimal":
-        return  # infeasible, or no LP optimum in time: branch and cut alone decides
-    solution = relaxation.getSolution()
-    x_lp = np.asarray(solution.col_value)
-    reduced = np.abs(np.asarray(solution.col_dual))
-    race.tighten(float(relaxation.getInfo().objective_function_value))
-
+    done: Callable[[], bool],
+) -> Any:
+    """A HiGHS instance for neighbourhoods: it stops when ``done`` says so and offers each
+    portfolio it finds to the race."""
     local = highs_for(model, keep, race.objective, time_limit, 0.0)
 
     def on_local_interrupt(event: Any) -> None:
@@ -225,38 +307,139 @@ def _neighbourhood_search(
 
     local.cbMipInterrupt.subscribe(on_local_interrupt)
     local.cbMipImprovingSolution.subscribe(on_local_improving)
-    fractional = (x_lp > 1e-6) & (x_lp < 1 - 1e-6)
-    core_size = min(n, max(CORE_MIN_COLUMNS, int(CORE_SHARE * n)))
-    scale = float(np.partition(reduced, core_size - 1)[core_size - 1])
-    core = fractional | (reduced <= scale)
-    fixed = np.round(x_lp)
-    lower, upper = np.where(core, 0.0, fixed), np.where(core, 1.0, fixed)
-    core_seconds = min(CORE_TIME_SHARE * time_limit, CORE_MAX_SECONDS, left())
-    _run_within(local, lower, upper, None, core_seconds, race)
+    return local
 
-    size = min(n, max(CORE_MIN_COLUMNS, int(NEIGHBOURHOOD_SHARE * n)))
-    near = reduced <= NEIGHBOURHOOD_REACH * scale
-    rows = _budget_rows(model, keep)
-    dual = np.zeros(len(model.upper))
-    dual[np.flatnonzero(keep[model.row_group])] = np.abs(np.asarray(solution.row_dual))
-    rng = np.random.default_rng(SEED)
-    while race.x is not None and not done() and left() > POLISH_SECONDS:
-        incumbent = race.x
-        free = _neighbourhood(
-            model, rows, _row_losses(model, rows, dual, incumbent), near, size, rng
-        )
-        lower = incumbent.astype(float)
-        upper = lower.copy()
-        lower[free], upper[free] = 0.0, 1.0
-        limit = min(NEIGHBOURHOOD_SECONDS, left() - POLISH_SECONDS)
-        _run_within(local, lower, upper, incumbent, limit, race)
+
+def _neighbourhood_search(
+    model: Model,
+    keep: np.ndarray,
+    race: _Race,
+    time_limit: float,
+    gap: float,
+    started: float,
+) -> None:
+    """The LP, the core MIP, neighbourhoods, and the polish at the end (see the module's
+    docstring). The LP optimum goes to the race for the second search."""
+    try:
+        if not _solve_core(model, keep, race, time_limit, gap, started):
+            return  # infeasible, or no LP optimum in time: branch and cut alone decides
+    finally:
+        race.relaxed.set()
+    _improve(
+        model,
+        keep,
+        race,
+        time_limit,
+        gap,
+        started,
+        seed=SEED,
+        loss_weight=LOSS_WEIGHT,
+        rows=NEIGHBOURHOOD_ROWS,
+        reach=NEIGHBOURHOOD_REACH,
+        reserve=POLISH_SECONDS,
+    )
     # Polishing every incumbent as it comes measured worse: it leads the neighbourhoods into a
     # local optimum they cannot leave. Once, on the best portfolio, it recovers unspent money.
-    if race.x is not None and not done():
+    if race.x is not None and not _done(race, time_limit, gap, started):
         with race.lock:
             best = race.x
         polish = _LocalSearch(model, keep, race.objective)
         race.offer(polish.improve(best, started + time_limit), to_branch_and_cut=True)
+
+
+def _done(race: _Race, time_limit: float, gap: float, started: float) -> bool:
+    left = time_limit - (time.perf_counter() - started)
+    return race.stop or race.finished or left <= 0.1 or race.gap() <= gap
+
+
+def _solve_core(
+    model: Model,
+    keep: np.ndarray,
+    race: _Race,
+    time_limit: float,
+    gap: float,
+    started: float,
+) -> bool:
+    """Solve the LP relaxation and then the core MIP for a first portfolio; whether the LP had
+    an optimum."""
+    n = len(race.objective)
+    relaxation = highs_for(model, keep, race.objective, time_limit, gap, relax=True)
+    relaxation.run()
+    if status_name(relaxation) != "optimal":
+        return False
+    solution = relaxation.getSolution()
+    x_lp = np.asarray(solution.col_value)
+    reduced = np.abs(np.asarray(solution.col_dual))
+    race.tighten(float(relaxation.getInfo().objective_function_value))
+
+    fractional = (x_lp > 1e-6) & (x_lp < 1 - 1e-6)
+    core_size = min(n, max(CORE_MIN_COLUMNS, int(CORE_SHARE * n)))
+    scale = float(np.partition(reduced, core_size - 1)[core_size - 1])
+    core = fractional | (reduced <= scale)
+    dual = np.zeros(len(model.upper))
+    dual[np.flatnonzero(keep[model.row_group])] = np.abs(np.asarray(solution.row_dual))
+    race.relaxation = _Relaxation(
+        reduced=reduced,
+        scale=scale,
+        size=min(n, max(CORE_MIN_COLUMNS, int(NEIGHBOURHOOD_SHARE * n))),
+        rows=_budget_rows(model, keep),
+        dual=dual,
+    )
+    race.relaxed.set()
+
+    local = _local_solver(
+        model, keep, race, time_limit, lambda: _done(race, time_limit, gap, started)
+    )
+    fixed = np.round(x_lp)
+    lower, upper = np.where(core, 0.0, fixed), np.where(core, 1.0, fixed)
+    left = time_limit - (time.perf_counter() - started)
+    _run_within(
+        local, lower, upper, None, min(CORE_TIME_SHARE * time_limit, CORE_MAX_SECONDS, left), race
+    )
+    return True
+
+
+def _improve(
+    model: Model,
+    keep: np.ndarray,
+    race: _Race,
+    time_limit: float,
+    gap: float,
+    started: float,
+    *,
+    seed: int,
+    loss_weight: float,
+    rows: int,
+    reach: float,
+    reserve: float,
+) -> None:
+    """Re-optimise neighbourhoods of the race's best portfolio until ``reserve`` seconds are
+    left (or the race is done): the proposals of ``rows`` budget rows drawn with ``loss_weight``
+    (see LOSS_WEIGHT) whose reduced cost is at most ``reach`` times the core's largest."""
+    relaxation = race.relaxation
+    if relaxation is None:
+        return
+
+    def left() -> float:
+        return time_limit - (time.perf_counter() - started)
+
+    def done() -> bool:
+        return _done(race, time_limit, gap, started)
+
+    local = _local_solver(model, keep, race, time_limit, done)
+    near = relaxation.reduced <= reach * relaxation.scale
+    rng = np.random.default_rng(seed)
+    while race.x is not None and not done() and left() > reserve:
+        incumbent = race.x
+        losses = _row_losses(model, relaxation.rows, relaxation.dual, incumbent)
+        free = _neighbourhood(
+            model, relaxation.rows, rows, losses, loss_weight, near, relaxation.size, rng
+        )
+        lower = incumbent.astype(float)
+        upper = lower.copy()
+        lower[free], upper[free] = 0.0, 1.0
+        limit = min(NEIGHBOURHOOD_SECONDS, left() - reserve)
+        _run_within(local, lower, upper, incumbent, limit, race)
 
 
 def _budget_rows(model: Model, keep: np.ndarray) -> np.ndarray:
@@ -279,16 +462,18 @@ def _row_losses(model: Model, rows: np.ndarray, dual: np.ndarray, x: np.ndarray)
 def _neighbourhood(
     model: Model,
     rows: np.ndarray,
+    count: int,
     losses: np.ndarray,
+    loss_weight: float,
     near: np.ndarray,
     size: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
     candidates = np.flatnonzero(near)
     if len(rows) > 0:
-        weight = 1.0 / len(rows) + LOSS_WEIGHT * losses / max(losses.sum(), 1e-12)
+        weight = 1.0 / len(rows) + loss_weight * losses / max(losses.sum(), 1e-12)
         picked = rng.choice(
-            rows, size=min(NEIGHBOURHOOD_ROWS, len(rows)), replace=False, p=weight / weight.sum()
+            rows, size=min(count, len(rows)), replace=False, p=weight / weight.sum()
         )
         columns = np.unique(
             np.concatenate([model.index[model.start[r] : model.start[r + 1]] for r in picked])
