@@ -45,6 +45,16 @@ def test_officer_designs_saves_and_admin_approves(
     assert page.status_code == 200, page.text
     assert "proposals funded" in page.text and "<svg" in page.text
     assert "Not funded, and why" in page.text
+    # A member state's band set by hand shows in the form and in how the rules were set.
+    own = client.get(
+        f"/selection/calls/{ref}?time_limit=5&submitted=1&bands=on"
+        "&band_tolerance=0.5&inclusive=on&one_award_per_lead=on&high_band_THA=1"
+    )
+    assert own.status_code == 200, own.text
+    assert 'name="high_band_THA" type="number" min="0" step="1" value="1"' in own.text
+    assert "bands set by hand: THA –1" in own.text
+    bad_own = client.get(f"/selection/calls/{ref}?submitted=1&low_band_THA=3&high_band_THA=1")
+    assert bad_own.status_code == 422 and "must not exceed" in bad_own.text
     # A band width the rule refuses: the field and the rule are named, nothing is solved.
     bad = client.get(f"/selection/calls/{ref}?band_tolerance=-1&submitted=1")
     assert bad.status_code == 422

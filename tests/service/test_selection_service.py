@@ -214,3 +214,41 @@ def test_rule_comparison_on_the_demo_call(demo_platform: Platform) -> None:
     assert by_rule["optimum-lottery"].broken_rules == ()
     assert found.comparison.cost_of_inclusiveness >= -1e-6
     assert set(found.places) == set(by_rule)
+
+
+def test_a_band_set_by_hand_replaces_the_targets_band(demo_platform: Platform) -> None:
+    from nexus_sti.selection.inputs import PlaceBand
+
+    ref = screened_call(demo_platform)
+    with demo_platform.session() as s:
+        base = service.preview(s, actor=ALICE, call_reference=ref, params=SelectionParams())
+        bands = base.inputs.problem.rules.country_bands or {}
+        code = next(c for c, b in sorted(bands.items()) if (b.high or 0) >= 1)
+        places = sum(
+            1 for c in base.inputs.problem.candidates if c.id in base.result.selected
+            and code in c.countries
+        )  # fmt: skip
+        # At most one place fewer than the optimum gave that country: the band must bind.
+        own = PlaceBand(low=0, high=max(places - 1, 0))
+        params = SelectionParams(band_overrides={code: own})
+        tight = service.preview(s, actor=ALICE, call_reference=ref, params=params)
+    kept = tight.inputs.problem.rules.country_bands or {}
+    assert kept[code].high == own.high
+    funded = sum(
+        1 for c in tight.inputs.problem.candidates if c.id in tight.result.selected
+        and code in c.countries
+    )  # fmt: skip
+    assert funded <= own.high
+    assert check_portfolio(tight.inputs.problem, tight.result.selected) == []
+    assert any("bands set by hand" in n for n in tight.inputs.notes)
+
+
+def test_bad_hand_set_bands_name_the_field() -> None:
+    from pydantic import ValidationError
+
+    from nexus_sti.selection.inputs import PlaceBand
+
+    with pytest.raises(ValidationError, match="must not exceed"):
+        PlaceBand(low=3, high=1)
+    with pytest.raises(ValidationError, match="member states"):
+        SelectionParams(band_overrides={"JPN": PlaceBand(low=1)})

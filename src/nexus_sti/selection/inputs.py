@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,21 @@ from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.review.tables import ProposalScore, ReviewForm
+
+
+class PlaceBand(BaseModel):
+    """An officer's own band for one member state: funded places from ``low`` to ``high``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: int | None = Field(None, ge=0, le=10_000)
+    high: int | None = Field(None, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlaceBand:
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
 
 
 class SelectionParams(BaseModel):
@@ -41,6 +56,9 @@ class SelectionParams(BaseModel):
     band_tolerance: float | None = Field(
         0.5, ge=0, le=10, description="Relative width of each member state's band; None: no bands"
     )
+    band_overrides: dict[str, PlaceBand] = Field(
+        default_factory=dict, description="Member state -> funded places set by hand"
+    )
     inclusive: bool = Field(True, description="Every member state in at least one project")
     area_minimum: int = Field(1, ge=0, le=100, description="Funded projects per call area")
     organisation_cap: int | None = Field(None, ge=1, le=1000)
@@ -49,6 +67,15 @@ class SelectionParams(BaseModel):
     lottery: bool = False
     seed: int = Field(0, ge=0, le=2**31 - 1)
     time_limit: float = Field(10.0, gt=0, le=600)
+
+    @field_validator("band_overrides")
+    @classmethod
+    def _members_only(cls, value: dict[str, PlaceBand]) -> dict[str, PlaceBand]:
+        unknown = sorted(set(value) - set(ASEAN_MEMBERS))
+        if unknown:
+            members = ", ".join(ASEAN_MEMBERS)
+            raise ValueError(f"bands are for member states ({members}), not {', '.join(unknown)}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -282,6 +309,22 @@ def build_inputs(
         )
     elif params.band_tolerance is not None and not shares:
         notes.append(f"no country bands: {source} (save targets on the needs page)")
+    for code, own in sorted(params.band_overrides.items()):
+        if own.low is None and own.high is None:
+            continue
+        bands[code] = Band(
+            "count",
+            None if own.low is None else float(own.low),
+            None if own.high is None else float(own.high),
+        )
+    if params.band_overrides:
+        notes.append(
+            "bands set by hand: "
+            + ", ".join(
+                f"{code} {'' if b.low is None else b.low}–{'' if b.high is None else b.high}"
+                for code, b in sorted(params.band_overrides.items())
+            )
+        )
     inclusive = tuple(sorted(present)) if params.inclusive else ()
     if params.inclusive and len(present) < len(ASEAN_MEMBERS):
         missing = sorted(set(ASEAN_MEMBERS) - present)

@@ -22,6 +22,7 @@ from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.countries import ASEAN_MEMBERS
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -58,7 +59,24 @@ def _params_from(fields: Mapping[str, Any], *, submitted: bool) -> dict[str, Any
             out[name] = value.strip()
     if submitted and "band_tolerance" not in out and fields.get("bands") != "on":
         out["band_tolerance"] = None
+    own: dict[str, dict[str, str]] = {}
+    for key, value in fields.items():
+        kind, _, code = str(key).partition("_band_")
+        if kind in ("low", "high") and code and isinstance(value, str) and value.strip():
+            own.setdefault(code, {})[kind] = value.strip()
+    if own:
+        out["band_overrides"] = own
     return out
+
+
+def _query(raw: Mapping[str, Any]) -> str:
+    """The parameters as the designer's query string (own bands as ``low_band_THA=2``)."""
+    flat = {k: v for k, v in raw.items() if v is not None and k != "band_overrides"}
+    for code, band in dict(raw.get("band_overrides") or {}).items():
+        for side in ("low", "high"):
+            if band.get(side) not in (None, ""):
+                flat[f"{side}_band_{code}"] = band[side]
+    return urlencode(flat)
 
 
 def _message(exc: ValidationError) -> str:
@@ -165,8 +183,10 @@ def _designer(
         error=error,
         note=note,
         outcome=outcome,
-        query=urlencode({k: v for k, v in raw.items() if v is not None}),
+        query=_query(raw),
         can_save=bool(check(actor, "selection.run")),
+        members=ASEAN_MEMBERS,
+        bands=dict(outcome.inputs.problem.rules.country_bands or {}) if outcome else {},
         **view,
     )
 
@@ -255,7 +275,7 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
         call=call,
         error=error,
         found=found,
-        query=urlencode({k: v for k, v in raw.items() if v is not None}),
+        query=_query(raw),
         **view,
     )
 
