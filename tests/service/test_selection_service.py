@@ -19,7 +19,7 @@ from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.context import Platform
 from nexus_sti.proposals import screening
 from nexus_sti.review.tables import ProposalScore
-from nexus_sti.selection import service
+from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import read_problem
 from nexus_sti.selection.tables import Award, SelectionRun
@@ -205,7 +205,7 @@ def test_an_unscreened_call_cannot_be_selected(demo_platform: Platform) -> None:
 def test_rule_comparison_on_the_demo_call(demo_platform: Platform) -> None:
     ref = screened_call(demo_platform)
     with demo_platform.session() as s:
-        found = service.compare(
+        found = studies.compare(
             s, actor=ALICE, call_reference=ref, params=SelectionParams(time_limit=5)
         )
     by_rule = {o.rule: o for o in found.comparison.outcomes}

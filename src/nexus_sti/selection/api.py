@@ -19,7 +19,8 @@ from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanation
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
-from nexus_sti.selection import service
+from nexus_sti.selection import awards as call_awards
+from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 from nexus_sti.selection.tables import Award, SelectionRun
@@ -92,12 +93,12 @@ def comparison(
 ) -> dict[str, Any]:
     """Rank-and-fund, ranking with tie-breaks, the constrained optimum and the optimum with a
     lottery on the same candidates: merit, shares, coverage, Hoover, Gini and broken rules."""
-    found = service.compare(session, actor=actor, call_reference=reference, params=params)
+    found = studies.compare(session, actor=actor, call_reference=reference, params=params)
     body = comparison_to_dict(found.comparison)
     for outcome in body["outcomes"]:
         places = found.places[outcome["rule"]]
         outcome["member_places"] = places
-        outcome["places_hoover"] = service.places_hoover(places, found.inputs.target_shares)
+        outcome["places_hoover"] = studies.places_hoover(places, found.inputs.target_shares)
     body["target_shares"] = found.inputs.target_shares
     body["target_source"] = found.inputs.target_source
     body["researchers"] = found.researchers_note
@@ -175,8 +176,8 @@ def read_awards(
 ) -> Any:
     """The call's awards as JSON, CSV, or a 360Giving grants package (``format=360giving``)."""
     if format == "360giving":
-        return service.awards_360giving(session, actor=actor, call_reference=reference)
-    awards = service.awards_of(session, actor=actor, call_reference=reference)
+        return call_awards.awards_360giving(session, actor=actor, call_reference=reference)
+    awards = call_awards.awards_of(session, actor=actor, call_reference=reference)
     if format == "json":
         return [_award_row(a) for a in awards]
     return awards_csv(reference, awards)

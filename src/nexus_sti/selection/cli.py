@@ -17,7 +17,7 @@ from nexus_sti.algorithms.portfolio_explain import (
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.selection import service
+from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 
@@ -228,7 +228,7 @@ def scenario(
 
     platform = migrated_platform()
     with platform.session() as session:
-        study, source = service.scenario_study(
+        study, source = studies.scenario_study(
             session, actor=cli_actor(), scenarios=scenarios, seed=seed, bilateral=bilateral,
             regional=regional, merit_mean=merit_mean, merit_sd=merit_sd, time_limit=time_limit,
             track=track,

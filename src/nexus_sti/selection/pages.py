@@ -33,7 +33,8 @@ from nexus_sti.core.errors import (
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
 from nexus_sti.review.tables import ProposalScore
-from nexus_sti.selection import charts, service
+from nexus_sti.selection import awards as call_awards
+from nexus_sti.selection import charts, service, studies
 from nexus_sti.selection.api import awards_csv, run_summary
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
@@ -238,7 +239,7 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
     raw = _params_from(request.query_params, submitted=request.query_params.get("submitted") == "1")
     call = service.call_for_page(session, actor=actor, reference=reference)
     found, error = _attempt(
-        lambda params: service.compare(
+        lambda params: studies.compare(
             session, actor=actor, call_reference=reference, params=params
         ),
         raw,
@@ -256,7 +257,7 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
                     "funded": o.funded,
                     "members_covered": len(o.members_covered),
                     "areas_covered": len(o.areas_covered),
-                    "hoover": service.places_hoover(found.places[o.rule], targets),
+                    "hoover": studies.places_hoover(found.places[o.rule], targets),
                     "gini": o.gini_per_researcher,
                     "rules_broken": len(o.broken_rules),
                     "broken": o.broken_rules,
@@ -304,7 +305,7 @@ def _record(
         verification=verification,
         kinds=Counter(e["kind"] for e in explanations),
         explanations=explanations,
-        awards=service.awards_of(session, actor=actor, call_reference=call.reference)
+        awards=call_awards.awards_of(session, actor=actor, call_reference=call.reference)
         if call is not None and run.status == "approved"
         else [],
         can_decide=bool(check(actor, "selection.decide"))
@@ -354,7 +355,7 @@ def verify_page(run_id: int, request: Request, user: PageUser, session: SessionD
 
 @router.get("/selection/calls/{reference}/awards.csv")
 def awards_download(reference: str, user: PageUser, session: SessionDep) -> Response:
-    awards = service.awards_of(session, actor=actor_for(user), call_reference=reference)
+    awards = call_awards.awards_of(session, actor=actor_for(user), call_reference=reference)
     return awards_csv(reference, awards)
 
 

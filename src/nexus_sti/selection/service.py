@@ -9,11 +9,8 @@ and compare the outcome.
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -21,24 +18,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, require
-from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio import (
     PortfolioProblem,
     PortfolioResult,
     solve_portfolio,
 )
-from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
 from nexus_sti.algorithms.portfolio_explain import (
     explain_unfunded,
     explanations_to_dicts,
     funding_line,
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
-from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.audit.service import record
-from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call, Proposal
 from nexus_sti.calls.workflow import CALL, step
-from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -47,19 +40,13 @@ from nexus_sti.core.errors import (
     PermissionDenied,
     RuleViolation,
 )
-from nexus_sti.demo.generator import partner_probabilities
-from nexus_sti.demo.service import demo_params
-from nexus_sti.needs.indicators import POPULATION
-from nexus_sti.needs.service import reference as reference_snapshot
 from nexus_sti.programs.service import current_program
-from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
     budgets_only,
     build_inputs,
     member_places,
-    target_shares_for,
 )
 from nexus_sti.selection.problem_io import (
     OptionsIn,
@@ -68,18 +55,13 @@ from nexus_sti.selection.problem_io import (
     write_problem,
     write_result,
 )
-from nexus_sti.selection.publish import PublishedAward, grants_package
 from nexus_sti.selection.tables import Award, SelectionRun
-
-RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
-# The review criteria that break ties between equal calibrated scores, in order.
-TIE_BREAK_CRITERIA = ("excellence", "impact")
 
 # Calls whose proposals have been screened and may be selected from.
 SELECTABLE = frozenset({"screening", "in_review"})
 
 
-def _call(session: Session, reference: str) -> Call:
+def call_by_reference(session: Session, reference: str) -> Call:
     call = session.scalar(select(Call).where(Call.reference == reference))
     if call is None:
         raise NotFound("call", reference)
@@ -88,15 +70,7 @@ def _call(session: Session, reference: str) -> Call:
 
 def call_for_page(session: Session, *, actor: Actor, reference: str) -> Call:
     require(actor, "selection.read", "open selection")
-    return _call(session, reference)
-
-
-def places_hoover(places: Mapping[str, int], targets: Mapping[str, float]) -> float | None:
-    """Hoover index of the member states' shares of funded places against the target shares
-    (``None`` without targets or places)."""
-    if not targets or sum(places.values()) == 0:
-        return None
-    return hoover_index({k: float(v) for k, v in places.items()}, targets)
+    return call_by_reference(session, reference)
 
 
 @dataclass(frozen=True)
@@ -171,7 +145,7 @@ def family_costs(
     return costs
 
 
-def _problem_for(
+def problem_for(
     session: Session, call: Call, params: SelectionParams
 ) -> tuple[SelectionInputs, PortfolioResult]:
     """The call's selection inputs, with the bands sized by the budgets-only portfolio (which
@@ -211,8 +185,8 @@ def preview(
 ) -> SelectionOutcome:
     """Solve the call's selection under ``params`` without saving anything."""
     require(actor, "selection.run", "run a selection")
-    call = _call(session, call_reference)
-    inputs, baseline = _problem_for(session, call, params)
+    call = call_by_reference(session, call_reference)
+    inputs, baseline = problem_for(session, call, params)
     options = _options(params)
     result = _solve(inputs.problem, options)
     if not result.selected and baseline.selected:
@@ -238,80 +212,6 @@ def preview(
         problem_json=problem_json,
         inputs_digest=digest_of(problem_json),
     )
-
-
-@dataclass(frozen=True)
-class Comparison:
-    call: Call
-    inputs: SelectionInputs
-    comparison: RuleComparison
-    places: dict[str, dict[str, int]]  # rule -> member state -> funded places
-    researchers_note: str
-
-
-def researchers_by_country() -> tuple[dict[str, float], str]:
-    """Full-time researchers per country from the reference snapshot (per million people times
-    population, latest year); countries without a figure are left out and named."""
-    snapshot = reference_snapshot()
-    out: dict[str, float] = {}
-    missing: list[str] = []
-    for code in ISO3_CODES:
-        per_million = snapshot.latest(RESEARCHERS_PER_MILLION, code)
-        population = snapshot.latest(POPULATION, code)
-        if per_million is None or population is None:
-            missing.append(code)
-            continue
-        out[code] = per_million[1] * population[1] / 1e6
-    note = f"researchers: {RESEARCHERS_PER_MILLION} × population, latest year"
-    if missing:
-        note += f"; no figure for {', '.join(missing)} (left out of the Gini)"
-    return out, note
-
-
-def compare(
-    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
-) -> Comparison:
-    """Rank-and-fund, ranking with tie-breaks, the constrained optimum and the optimum with a
-    lottery on the same candidates, measured side by side."""
-    require(actor, "selection.run", "compare selection rules")
-    call = _call(session, call_reference)
-    inputs, _ = _problem_for(session, call, params)
-    researchers, note = researchers_by_country()
-    secondary = _criteria_scores(session, inputs)
-    comparison = compare_rules(
-        inputs.problem,
-        target_shares=inputs.target_shares or None,
-        researchers=researchers,
-        secondary=secondary,
-        lottery_seed=params.seed,
-        time_limit=params.time_limit,
-    )
-    places: dict[str, dict[str, int]] = {
-        str(o.rule): dict(
-            Counter(
-                code
-                for c in inputs.problem.candidates
-                if c.id in o.selected
-                for code in c.countries
-                if code != "JPN"
-            )
-        )
-        for o in comparison.outcomes
-    }
-    return Comparison(call, inputs, comparison, places, note)
-
-
-def _criteria_scores(session: Session, inputs: SelectionInputs) -> dict[str, list[float]]:
-    """Per proposal, (excellence, impact) means for the tie-break rule, where reviews gave them."""
-    ids = {pid: ref for ref, pid in inputs.references.items()}
-    out: dict[str, list[float]] = {}
-    for score in session.scalars(
-        select(ProposalScore).where(ProposalScore.proposal_id.in_(list(ids)))
-    ):
-        out[ids[score.proposal_id]] = [
-            float(score.criteria.get(k, 0.0)) for k in TIE_BREAK_CRITERIA
-        ]
-    return out
 
 
 def propose(
@@ -389,7 +289,7 @@ def list_runs(
     require(actor, "selection.read", "see selection runs")
     query = select(SelectionRun).order_by(SelectionRun.id.desc())
     if call_reference is not None:
-        query = query.where(SelectionRun.call_id == _call(session, call_reference).id)
+        query = query.where(SelectionRun.call_id == call_by_reference(session, call_reference).id)
     return list(session.scalars(query))
 
 
@@ -525,101 +425,4 @@ def verify_run(session: Session, *, actor: Actor, run_id: int) -> Verification:
         objective_recorded=run.objective,
         objective_now=result.objective,
         seconds=time.perf_counter() - started,
-    )
-
-
-def awards_of(session: Session, *, actor: Actor, call_reference: str) -> list[Award]:
-    require(actor, "selection.read", "see awards")
-    call = _call(session, call_reference)
-    return list(
-        session.scalars(select(Award).where(Award.call_id == call.id).order_by(Award.reference))
-    )
-
-
-def amount_total(awards: list[Award]) -> Decimal:
-    return sum((a.amount for a in awards), Decimal(0))
-
-
-def scenario_study(
-    session: Session,
-    *,
-    actor: Actor,
-    scenarios: int,
-    seed: int,
-    bilateral: int,
-    regional: int,
-    merit_mean: float,
-    merit_sd: float,
-    time_limit: float,
-    track: str,
-) -> tuple[ScenarioStudy, str]:
-    """A design study whose partner mix defaults to the demo generator's (Japan co-authorship
-    from the reference snapshot) and whose bands follow the track's latest saved targets; the
-    second value says where the targets came from."""
-    require(actor, "selection.run", "run a scenario study")
-    mix = dict(
-        zip(
-            ASEAN_MEMBERS,
-            (
-                float(p)
-                for p in partner_probabilities(demo_params(reference_snapshot(), n_proposals=1))
-            ),
-            strict=True,
-        )
-    )
-    call = CallAssumptions(
-        n_bilateral=bilateral,
-        n_regional=regional,
-        partner_mix=mix,
-        merit_mean=merit_mean,
-        merit_sd=merit_sd,
-    )
-    program = current_program(session)
-    targets, source = target_shares_for(session, program.row.id, track)
-    rule_sets = default_rule_sets(call, targets=targets or None)
-    study = ScenarioStudy(
-        rule_sets=rule_sets, call=call, scenarios=scenarios, seed=seed, time_limit=time_limit
-    )
-    return study, (
-        f"bands around the {source}" if targets else f"{source}: bands follow the partner mix"
-    )
-
-
-def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> dict[str, Any]:
-    """The call's awards as a 360Giving grants package."""
-    awards = awards_of(session, actor=actor, call_reference=call_reference)
-    config = current_program(session).config
-    agency = next(f for f in config.funders if f.role == "implementing_agency")
-    published = []
-    for award in awards:
-        proposal = session.get(Proposal, award.proposal_id)
-        assert proposal is not None
-        members = list(
-            session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
-        )
-        lead = next((m for m in members if m.role == "lead_jp"), members[0])
-        first_year = session.scalar(
-            select(func.min(BudgetLine.year)).where(BudgetLine.proposal_id == proposal.id)
-        )
-        published.append(
-            PublishedAward(
-                reference=award.reference,
-                title=proposal.title,
-                description=proposal.abstract,
-                amount=award.amount,
-                currency=award.currency,
-                awarded_on=award.awarded_at.date(),
-                recipient_name=lead.organisation_name,
-                recipient_ror=lead.ror_id,
-                recipient_local_id=str(lead.organisation_id or lead.id),
-                countries=tuple(sorted({m.country for m in members})),
-                start_year=first_year or award.awarded_at.year + 1,
-                duration_months=proposal.duration_months,
-            )
-        )
-    return grants_package(
-        published,
-        program_code=config.program.code.upper(),
-        funder_code=agency.code,
-        funder_name=agency.name,
     )

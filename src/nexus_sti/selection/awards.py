@@ -1,0 +1,63 @@
+"""A call's awards: listing them and publishing them in the 360Giving data standard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, require
+from nexus_sti.calls.tables import BudgetLine, Proposal, ProposalMember
+from nexus_sti.programs.service import current_program
+from nexus_sti.selection.publish import PublishedAward, grants_package
+from nexus_sti.selection.service import call_by_reference
+from nexus_sti.selection.tables import Award
+
+
+def awards_of(session: Session, *, actor: Actor, call_reference: str) -> list[Award]:
+    require(actor, "selection.read", "see awards")
+    call = call_by_reference(session, call_reference)
+    return list(
+        session.scalars(select(Award).where(Award.call_id == call.id).order_by(Award.reference))
+    )
+
+
+def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> dict[str, Any]:
+    """The call's awards as a 360Giving grants package."""
+    awards = awards_of(session, actor=actor, call_reference=call_reference)
+    config = current_program(session).config
+    agency = next(f for f in config.funders if f.role == "implementing_agency")
+    published = []
+    for award in awards:
+        proposal = session.get(Proposal, award.proposal_id)
+        assert proposal is not None
+        members = list(
+            session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
+        )
+        lead = next((m for m in members if m.role == "lead_jp"), members[0])
+        first_year = session.scalar(
+            select(func.min(BudgetLine.year)).where(BudgetLine.proposal_id == proposal.id)
+        )
+        published.append(
+            PublishedAward(
+                reference=award.reference,
+                title=proposal.title,
+                description=proposal.abstract,
+                amount=award.amount,
+                currency=award.currency,
+                awarded_on=award.awarded_at.date(),
+                recipient_name=lead.organisation_name,
+                recipient_ror=lead.ror_id,
+                recipient_local_id=str(lead.organisation_id or lead.id),
+                countries=tuple(sorted({m.country for m in members})),
+                start_year=first_year or award.awarded_at.year + 1,
+                duration_months=proposal.duration_months,
+            )
+        )
+    return grants_package(
+        published,
+        program_code=config.program.code.upper(),
+        funder_code=agency.code,
+        funder_name=agency.name,
+    )

@@ -1,0 +1,157 @@
+"""Studies around a call's selection: the selection rules compared side by side on its
+candidates, and the design study of rule sets over synthetic calls before a call opens."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nexus_sti.accounts.model import Actor, require
+from nexus_sti.algorithms.inclusiveness import hoover_index
+from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
+from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
+from nexus_sti.calls.tables import Call
+from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
+from nexus_sti.demo.generator import partner_probabilities
+from nexus_sti.demo.service import demo_params
+from nexus_sti.needs.indicators import POPULATION
+from nexus_sti.needs.service import reference as reference_snapshot
+from nexus_sti.programs.service import current_program
+from nexus_sti.review.tables import ProposalScore
+from nexus_sti.selection.inputs import SelectionInputs, SelectionParams, target_shares_for
+from nexus_sti.selection.service import call_by_reference, problem_for
+
+RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
+# The review criteria that break ties between equal calibrated scores, in order.
+TIE_BREAK_CRITERIA = ("excellence", "impact")
+
+
+def places_hoover(places: Mapping[str, int], targets: Mapping[str, float]) -> float | None:
+    """Hoover index of the member states' shares of funded places against the target shares
+    (``None`` without targets or places)."""
+    if not targets or sum(places.values()) == 0:
+        return None
+    return hoover_index({k: float(v) for k, v in places.items()}, targets)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    call: Call
+    inputs: SelectionInputs
+    comparison: RuleComparison
+    places: dict[str, dict[str, int]]  # rule -> member state -> funded places
+    researchers_note: str
+
+
+def researchers_by_country() -> tuple[dict[str, float], str]:
+    """Full-time researchers per country from the reference snapshot (per million people times
+    population, latest year); countries without a figure are left out and named."""
+    snapshot = reference_snapshot()
+    out: dict[str, float] = {}
+    missing: list[str] = []
+    for code in ISO3_CODES:
+        per_million = snapshot.latest(RESEARCHERS_PER_MILLION, code)
+        population = snapshot.latest(POPULATION, code)
+        if per_million is None or population is None:
+            missing.append(code)
+            continue
+        out[code] = per_million[1] * population[1] / 1e6
+    note = f"researchers: {RESEARCHERS_PER_MILLION} × population, latest year"
+    if missing:
+        note += f"; no figure for {', '.join(missing)} (left out of the Gini)"
+    return out, note
+
+
+def compare(
+    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
+) -> Comparison:
+    """Rank-and-fund, ranking with tie-breaks, the constrained optimum and the optimum with a
+    lottery on the same candidates, measured side by side."""
+    require(actor, "selection.run", "compare selection rules")
+    call = call_by_reference(session, call_reference)
+    inputs, _ = problem_for(session, call, params)
+    researchers, note = researchers_by_country()
+    secondary = _criteria_scores(session, inputs)
+    comparison = compare_rules(
+        inputs.problem,
+        target_shares=inputs.target_shares or None,
+        researchers=researchers,
+        secondary=secondary,
+        lottery_seed=params.seed,
+        time_limit=params.time_limit,
+    )
+    places: dict[str, dict[str, int]] = {
+        str(o.rule): dict(
+            Counter(
+                code
+                for c in inputs.problem.candidates
+                if c.id in o.selected
+                for code in c.countries
+                if code != "JPN"
+            )
+        )
+        for o in comparison.outcomes
+    }
+    return Comparison(call, inputs, comparison, places, note)
+
+
+def _criteria_scores(session: Session, inputs: SelectionInputs) -> dict[str, list[float]]:
+    """Per proposal, (excellence, impact) means for the tie-break rule, where reviews gave them."""
+    ids = {pid: ref for ref, pid in inputs.references.items()}
+    out: dict[str, list[float]] = {}
+    for score in session.scalars(
+        select(ProposalScore).where(ProposalScore.proposal_id.in_(list(ids)))
+    ):
+        out[ids[score.proposal_id]] = [
+            float(score.criteria.get(k, 0.0)) for k in TIE_BREAK_CRITERIA
+        ]
+    return out
+
+
+def scenario_study(
+    session: Session,
+    *,
+    actor: Actor,
+    scenarios: int,
+    seed: int,
+    bilateral: int,
+    regional: int,
+    merit_mean: float,
+    merit_sd: float,
+    time_limit: float,
+    track: str,
+) -> tuple[ScenarioStudy, str]:
+    """A design study whose partner mix defaults to the demo generator's (Japan co-authorship
+    from the reference snapshot) and whose bands follow the track's latest saved targets; the
+    second value says where the targets came from."""
+    require(actor, "selection.run", "run a scenario study")
+    mix = dict(
+        zip(
+            ASEAN_MEMBERS,
+            (
+                float(p)
+                for p in partner_probabilities(demo_params(reference_snapshot(), n_proposals=1))
+            ),
+            strict=True,
+        )
+    )
+    call = CallAssumptions(
+        n_bilateral=bilateral,
+        n_regional=regional,
+        partner_mix=mix,
+        merit_mean=merit_mean,
+        merit_sd=merit_sd,
+    )
+    program = current_program(session)
+    targets, source = target_shares_for(session, program.row.id, track)
+    rule_sets = default_rule_sets(call, targets=targets or None)
+    study = ScenarioStudy(
+        rule_sets=rule_sets, call=call, scenarios=scenarios, seed=seed, time_limit=time_limit
+    )
+    return study, (
+        f"bands around the {source}" if targets else f"{source}: bands follow the partner mix"
+    )
