@@ -123,7 +123,10 @@ def test_reviewer_api_and_officer_calibration_api(
     ok = client.post(f"/api/v1/review/my/{first}/submit", headers=reviewer, json=body)
     assert ok.status_code == 200 and ok.json()["total"] == 16.0
     again = client.post(f"/api/v1/review/my/{first}/submit", headers=reviewer, json=body)
-    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+    assert again.status_code == 200 and again.json() == ok.json()  # a retry changes nothing
+    changed = {**body, "confidence": 5}
+    refused = client.post(f"/api/v1/review/my/{first}/submit", headers=reviewer, json=changed)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "conflict"
 
     declared = client.post(
         f"/api/v1/review/my/{second}/conflict", headers=reviewer, json={"reason": "same lab"}

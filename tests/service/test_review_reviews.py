@@ -228,11 +228,16 @@ def test_a_draft_is_saved_then_submitted_once_with_errors_naming_the_field(
         )  # fmt: skip
         assert done.status == "submitted" and done.total == pytest.approx(16.0)
         assert done.submitted_at == NOW + timedelta(hours=1)
-        for again in (reviews.submit_review, reviews.save_draft):
+        retried = reviews.submit_review(
+            s, actor=actor, assignment_id=target, scores=dict(GOOD), comments=COMMENTS,
+            confidence=4, now=NOW + timedelta(hours=2),
+        )  # fmt: skip
+        assert retried.id == done.id and retried.submitted_at == done.submitted_at
+        for again, confidence in ((reviews.submit_review, 5), (reviews.save_draft, 4)):
             with pytest.raises(Conflict, match="cannot be changed or submitted again"):
                 again(
                     s, actor=actor, assignment_id=target, scores=dict(GOOD),
-                    comments=COMMENTS, confidence=4, now=NOW + timedelta(hours=2),
+                    comments=COMMENTS, confidence=confidence, now=NOW + timedelta(hours=2),
                 )  # fmt: skip
         assert s.scalar(select(func.count()).select_from(Review)) == 1
     assert audit_actions(demo_platform) == ["review.draft_saved", "review.submitted"]

@@ -219,3 +219,32 @@ def test_any_name_gives_a_non_empty_base_name_without_separators_or_controls(raw
     assert 0 < len(name) <= 255
     assert "/" not in name and "\\" not in name
     assert not any(unicodedata.category(ch) == "Cc" for ch in name)
+
+
+def test_pdfs_with_active_content_are_refused_with_what_was_found() -> None:
+    import io
+
+    import pypdf
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    def pdf(extra: dict[str, object]) -> bytes:
+        writer = pypdf.PdfWriter()
+        writer.add_blank_page(width=595, height=842)
+        for key, value in extra.items():
+            writer._root_object[NameObject(key)] = value  # type: ignore[index]
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    js = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("1")}
+    )
+    launch = DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("x.exe")}
+    )
+    for extra, found in (({"/OpenAction": js}, "JavaScript"), ({"/OpenAction": launch}, "launch")):
+        with pytest.raises(InvalidInput) as caught:
+            check_attachment(pdf(extra), filename="p.pdf")
+        assert caught.value.rule == "active_content"
+        assert found in caught.value.message
+    assert check_attachment(pdf({}), filename="p.pdf").pages == 1

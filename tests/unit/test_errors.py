@@ -2,6 +2,7 @@ import pytest
 
 from nexus_sti.core.errors import (
     ERROR_TYPES,
+    Busy,
     Conflict,
     Infeasible,
     InvalidInput,
@@ -19,6 +20,7 @@ EXAMPLES: dict[type[NexusError], NexusError] = {
     PermissionDenied: PermissionDenied("load a program", "applicants may not"),
     Conflict: Conflict("username taken", field="username"),
     RateLimited: RateLimited("too many failed logins", retry_after_s=300),
+    Busy: Busy(),
     InvalidInput: InvalidInput("email", "must be an e-mail address"),
     RuleViolation: RuleViolation("track.regional.industry", "needs an industry partner"),
     Infeasible: Infeasible("budget too small", hint="relax the country floors"),

@@ -53,6 +53,30 @@ def create(
         console.print(f"created {user.username} ({user.role})")
 
 
+@app.command("password")
+def set_password(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters."
+        ),
+    ] = "",
+) -> None:
+    """Set an account's password; every login session the account had ends."""
+    platform = migrated_platform()
+    with platform.session() as session:
+        service.set_password(
+            session,
+            actor=cli_actor(),
+            hasher=platform.hasher,
+            username=username,
+            password=password,
+            now=utcnow(),
+        )
+        console.print(f"password set for {username}; its sessions have ended")
+
+
 @app.command("list")
 def list_accounts() -> None:
     """List every account with its role and country."""

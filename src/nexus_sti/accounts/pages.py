@@ -62,11 +62,17 @@ def login(
     # A fresh session on login, so a session id planted before login is worthless.
     request.session.clear()
     request.session["user_id"] = user.id
+    request.session["sv"] = user.session_version
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    """End the session on the server too: every cookie of this account stops working, so a
+    copied cookie is worthless after logout (this logs the account out on every device)."""
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        service.end_sessions(session, user_id=user_id, now=utcnow())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

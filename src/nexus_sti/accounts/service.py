@@ -189,6 +189,57 @@ def user_for_token(session: Session, *, token: str, now: datetime) -> User:
     return user
 
 
+def end_sessions(session: Session, *, user_id: int, now: datetime) -> None:
+    """Invalidate every login session of the account (logout, password change)."""
+    user = session.get(User, user_id)
+    if user is None:
+        return
+    user.session_version += 1
+    record(
+        session,
+        action="account.sessions_ended",
+        actor=actor_for(user),
+        subject_type="user",
+        subject_id=user.id,
+        inputs={"session_version": user.session_version},
+        now=now,
+    )
+    session.commit()
+
+
+def set_password(
+    session: Session,
+    *,
+    actor: Actor,
+    hasher: PasswordHasher,
+    username: str,
+    password: str,
+    now: datetime,
+) -> User:
+    """Set an account's password (administrators, or the account itself); every session the
+    account had ends with it."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user", username)
+    if user.id != actor.user_id:
+        _require(actor, "accounts.manage", "set another account's password")
+    if broken := check_password_rules(password):
+        raise InvalidInput("password", broken)
+    user.password_hash = hash_password(hasher, password)
+    user.session_version += 1
+    record(
+        session,
+        action="account.password_set",
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        inputs={"username": username},
+        now=now,
+    )
+    session.commit()
+    return user
+
+
 def list_users(session: Session, *, actor: Actor) -> list[User]:
     _require(actor, "accounts.manage", "list accounts")
     return list(session.scalars(select(User).order_by(User.role, User.username)))

@@ -8,16 +8,23 @@ from zoneinfo import ZoneInfo
 from nexus_sti.core.countries import country, is_country
 
 
-def accepting(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str | None:
+def accepting(
+    status: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    now: datetime,
+    grace: timedelta = timedelta(0),
+) -> str | None:
     """None when the call takes submissions at ``now``, else the reason it does not.
 
     The deadline itself is the last accepted instant: a submission during the final second is
-    in time, one after it is not."""
+    in time, one after it is not. ``grace`` (the operator's setting, none by default) extends
+    the last accepted instant; the message still names the published deadline."""
     if status != "open":
         return f"the call is {status}, not open"
     if now < opens_at:
         return f"the call opens at {opens_at:%Y-%m-%d %H:%M} UTC"
-    if now > closes_at:
+    if now > closes_at + grace:
         return f"the deadline passed at {closes_at:%Y-%m-%d %H:%M:%S} UTC"
     return None
 

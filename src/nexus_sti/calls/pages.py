@@ -8,7 +8,6 @@ in UTC; times shown carry their zone, so a deadline never silently means two ins
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from nexus_sti.calls.service import (
 )
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL
+from nexus_sti.core import spreadsheet
 from nexus_sti.core.areas import priority_area
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
@@ -252,7 +252,7 @@ def proposals_csv(
             session, actor=actor, country=country or None, page=page, per_page=500
         ).rows
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = spreadsheet.writer(buf)
     writer.writerow(
         [
             "reference",

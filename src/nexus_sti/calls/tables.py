@@ -149,3 +149,25 @@ class EligibilityOverride(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by_label: Mapped[str] = mapped_column(String(100))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Submission(Base):
+    """One accepted submission of a proposal: what its receipt certifies.
+
+    ``sequence`` counts a proposal's submissions (1, 2, ...: a proposal edited after submitting
+    is submitted again). The unique key is the database's guard against a double submit:
+    racing requests that read the same count write the same sequence, and only one succeeds."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("proposal_id", "sequence", name="uq_submissions_ps"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    # When the request reached the server (the deadline is judged on this) and when it was stored.
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -8,6 +8,7 @@
     ├── Unauthenticated             no valid session or token
     ├── Conflict                    the request clashes with current state (duplicate, stale)
     ├── RateLimited                 too many attempts; says when to try again
+    ├── Busy                        the server is saturated right now; says when to try again
     ├── InvalidInput                a field's value breaks a rule; names field and rule
     ├── RuleViolation               a domain rule (eligibility, workflow) is broken; has a rule id
     └── Infeasible                  a solver cannot satisfy the constraints; says what to relax
@@ -81,6 +82,17 @@ class RateLimited(NexusError):
         self.retry_after_s = retry_after_s
 
 
+class Busy(RateLimited):
+    """The server could not take the request in time (no free connection or worker); nothing
+    was changed, and the same request can be sent again after ``retry_after_s``."""
+
+    code = "busy"
+    http_status = 503
+
+    def __init__(self, message: str = "the server is busy; try again in a few seconds") -> None:
+        super().__init__(message, 2)
+
+
 class InvalidInput(NexusError):
     code = "invalid_input"
     http_status = 422
@@ -118,6 +130,7 @@ ERROR_TYPES: tuple[type[NexusError], ...] = (
     PermissionDenied,
     Conflict,
     RateLimited,
+    Busy,
     InvalidInput,
     RuleViolation,
     Infeasible,

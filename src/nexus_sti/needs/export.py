@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import asdict
 from typing import Any
 
+from nexus_sti.core import spreadsheet
 from nexus_sti.core.countries import country
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.targets import TargetsResult
@@ -74,7 +74,7 @@ def assessment_json(a: NeedsAssessment) -> dict[str, Any]:
 def assessment_csv(a: NeedsAssessment) -> str:
     """One row per country and indicator: the long format spreadsheets and R like."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = spreadsheet.writer(buf)
     writer.writerow(
         ["iso3", "country", "capacity", "need", "rank", "rank_p5", "rank_p95", "indicator",
          "dimension", "value", "year", "normalised", "imputation", "note", "source"]
@@ -121,7 +121,7 @@ def targets_csv(body: dict[str, Any]) -> str:
     """The country rows of :func:`targets_json` (or of a saved decision) as CSV."""
     buf = io.StringIO()
     rows = body["countries"]
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["iso3"])
+    writer = spreadsheet.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["iso3"])
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()

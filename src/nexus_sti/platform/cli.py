@@ -83,6 +83,10 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+WORKER_HEALTHCHECK_S = 60
+LISTEN_BACKLOG = 4096
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default NEXUS_HOST).")] = None,
@@ -107,6 +111,11 @@ def serve(
         workers=workers or settings.workers,
         proxy_headers=True,
         log_level="info",
+        # A worker busy at its limit answers the supervisor's ping late; uvicorn's default of
+        # 5 s would kill and restart healthy workers under load (docs/deployment.md).
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+        # Room for a deadline's burst of connections while workers take them in turn.
+        backlog=LISTEN_BACKLOG,
     )
 
 

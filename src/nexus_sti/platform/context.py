@@ -28,7 +28,15 @@ class Platform:
     @classmethod
     def start(cls, settings: Settings) -> Platform:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(settings.effective_database_url)
+        engine = db.make_engine(
+            settings.effective_database_url,
+            pool=db.PoolSettings(
+                size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                timeout_s=settings.db_pool_timeout_s,
+                sqlite_busy_timeout_s=settings.sqlite_busy_timeout_s,
+            ),
+        )
         db.import_all_tables()
         return cls(
             settings=settings,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from nexus_sti.core.errors import InvalidInput
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -66,24 +70,100 @@ def import_all_tables() -> MetaData:
     return Base.metadata
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and its folder created."""
+@dataclass(frozen=True, slots=True)
+class PoolSettings:
+    """How many connections a process keeps and how long a request waits for one."""
+
+    size: int = 8
+    max_overflow: int = 8
+    timeout_s: float = 5.0
+    sqlite_busy_timeout_s: float = 15.0
+
+
+def make_engine(url: str, *, echo: bool = False, pool: PoolSettings | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL, a busy timeout and its folder.
+
+    The pool is bounded and a request that cannot get a connection within ``pool.timeout_s``
+    fails fast (the web boundary answers 503 with Retry-After) instead of queueing for long.
+    """
+    pool = pool or PoolSettings()
+    sizing: dict[str, Any] = {
+        "pool_size": pool.size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.timeout_s,
+    }
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        in_memory = not path or path == ":memory:"
+        if not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            **({} if in_memory else sizing),
+        )
+        busy_ms = int(pool.sqlite_busy_timeout_s * 1000)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
+        guard_parameters(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, **sizing)
+    guard_parameters(engine)
+    return engine
+
+
+INT32 = (-(2**31), 2**31 - 1)
+_PARAM_SUFFIX = re.compile(r"_\d+$")
+
+
+def _check_parameters(parameters: Any, key: object = "value") -> None:
+    """Refuse values no column of ours can hold, the same way on every backend.
+
+    SQLite stores a NUL character and compares huge integers, while PostgreSQL rejects both
+    with a driver error (a 500); here both become ``InvalidInput`` naming the parameter.
+    ``parameters`` is whatever the driver gets: a dict, a tuple, or a list of either."""
+    if isinstance(parameters, dict):
+        for name, value in parameters.items():
+            _check_parameters(value, name)
+        return
+    if isinstance(parameters, list | tuple):
+        for value in parameters:
+            _check_parameters(value, key)
+        return
+    bad = None
+    if isinstance(parameters, str) and "\x00" in parameters:
+        bad = "must not contain NUL (\\x00) characters"
+    elif (
+        isinstance(parameters, int)
+        and not isinstance(parameters, bool)
+        and not INT32[0] <= parameters <= INT32[1]
+    ):
+        bad = f"a whole number from {INT32[0]} to {INT32[1]}"
+    if bad:
+        field = _PARAM_SUFFIX.sub("", key) if isinstance(key, str) else "value"
+        raise InvalidInput(field, bad, f"{field}: {bad}")
+
+
+def guard_parameters(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _guard(
+        _conn: Any, _cursor: Any, _statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        names = getattr(getattr(context, "compiled", None), "positiontup", None)
+        if names and isinstance(parameters, tuple) and len(parameters) % len(names) == 0:
+            # Positional drivers (SQLite): name each value by its column for the message.
+            parameters = {
+                names[i % len(names)]: value for i, value in enumerate(parameters) if value
+            }
+        _check_parameters(parameters)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

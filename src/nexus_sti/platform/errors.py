@@ -13,10 +13,12 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from nexus_sti.core.errors import NexusError, RateLimited
+from nexus_sti.core.errors import Busy, NexusError, RateLimited
 
 
 def _wants_json(request: Request) -> bool:
@@ -59,6 +61,17 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers.update(headers or {})
         return response
 
+    @app.exception_handler(SQLAlchemyTimeout)
+    async def _pool_timeout(request: Request, exc: SQLAlchemyTimeout) -> Response:
+        # No database connection came free in time: nothing was changed; the client may retry.
+        return await _nexus_error(request, Busy())
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(request: Request, exc: OperationalError) -> Response:
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        return await _nexus_error(request, Busy())
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0]
@@ -83,7 +96,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         message = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404:
             message = f"no page or endpoint at {request.url.path}"

@@ -7,6 +7,8 @@ value down. Every field is documented in ``docs/configuration.md``; a test keeps
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -47,7 +49,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr = Field(
         SecretStr(DEVELOPMENT_SECRET),
-        description="Signs session cookies and CSRF tokens. Must be set outside development.",
+        description="Signs session cookies and CSRF tokens. Required in production; in "
+        "development an unset key is made at random and kept in DATA_DIR/secret_key.",
     )
     host: str = Field("127.0.0.1", description="Address `nexus serve` and `nexus run` bind to.")
     port: int = Field(8000, ge=1, le=65535, description="Port to serve on.")
@@ -70,8 +73,40 @@ class Settings(BaseSettings):
         8 * 3600, ge=60, description="Seconds a login session stays valid."
     )
     token_ttl_days: int = Field(90, ge=1, description="Days an API token stays valid.")
-    secure_cookies: bool = Field(
-        False, description="Send cookies only over HTTPS (set true behind TLS)."
+    secure_cookies: bool | None = Field(
+        None,
+        description="Send cookies only over HTTPS (and HSTS); empty means on in production, "
+        "off otherwise.",
+    )
+    api_docs: bool | None = Field(
+        None,
+        description="Serve the interactive API documentation at /docs; empty means off in "
+        "production, on otherwise (/openapi.json is always served).",
+    )
+    db_pool_size: int = Field(
+        8, ge=1, le=200, description="Database connections each worker process keeps open."
+    )
+    db_max_overflow: int = Field(
+        8, ge=0, le=200, description="Extra connections a worker may open under load."
+    )
+    db_pool_timeout_s: float = Field(
+        5.0, gt=0, description="Seconds a request waits for a free connection before a 503."
+    )
+    sqlite_busy_timeout_s: float = Field(
+        15.0, gt=0, description="Seconds an SQLite write waits for another writer to finish."
+    )
+    queue_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a request may wait for a worker thread; past it the answer is 503 "
+        "with Retry-After, never a hang.",
+    )
+    deadline_grace_s: float = Field(
+        0.0,
+        ge=0,
+        le=3600,
+        description="Seconds after a call's deadline that a submission arriving at the server "
+        "is still taken (judged at arrival, before any queueing; 0 = none).",
     )
     demo_seed: int = Field(20240422, description="Seed of the synthetic demo data set.")
     demo_proposals: int = Field(
@@ -92,8 +127,57 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def https_only(self) -> bool:
+        return self.secure_cookies if self.secure_cookies is not None else self.is_production
+
+    @property
+    def serve_api_docs(self) -> bool:
+        return self.api_docs if self.api_docs is not None else not self.is_production
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def request_threads(self) -> int:
+        """Threads serving requests in a worker: one per database connection it may open, so a
+        thread never waits for a connection that a waiting thread holds."""
+        return self.db_pool_size + self.db_max_overflow
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'nexus.db'}"
+
+
+SECRET_FILE = "secret_key"
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs session cookies and CSRF tokens.
+
+    ``NEXUS_SECRET_KEY`` when it is set. Otherwise, in development, a random key made on first
+    start and kept in ``DATA_DIR/secret_key`` (readable by its owner only), so no two
+    installations share a key and nobody can forge a cookie from the public source; in test
+    mode, the fixed development value. Production refuses to start without the setting (several
+    hosts must share one key)."""
+    given = settings.secret_key.get_secret_value()
+    if given != DEVELOPMENT_SECRET or settings.mode != "development":
+        return given
+    path = settings.data_dir / SECRET_FILE
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass  # made by an earlier start, or by another worker starting at the same moment
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # a worker that lost the race waits for the winner's write
+        key = path.read_text().strip()
+        if len(key) >= 32:
+            return key
+        time.sleep(0.02)
+    raise InvalidInput("NEXUS_SECRET_KEY", f"{path} holds no usable key; delete it to make one")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
@@ -10,7 +14,6 @@ from starlette.middleware.sessions import SessionMiddleware
 import nexus_sti
 from nexus_sti.accounts import api as accounts_api
 from nexus_sti.accounts import pages as accounts_pages
-from nexus_sti.accounts.throttle import LoginThrottle
 from nexus_sti.areas import pages as areas_pages
 from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
@@ -20,8 +23,11 @@ from nexus_sti.calls import screening_pages as calls_screening_pages
 from nexus_sti.calls.tables import Proposal
 from nexus_sti.needs import api as needs_api
 from nexus_sti.needs import pages as needs_pages
+from nexus_sti.platform.admission import Admission
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
+from nexus_sti.platform.headers import SecurityHeaders
+from nexus_sti.platform.settings import session_secret
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
@@ -41,16 +47,24 @@ STATIC_DIR = TEMPLATES_DIR.parent / "static"
 def create_app(platform: Platform) -> FastAPI:
     """Build the ASGI app for a started platform (settings are read by the caller, not here)."""
     settings = platform.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # One worker thread per database connection: a thread never waits for a connection
+        # held by another waiting thread, and the admission queue in front bounds the wait.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="NEXUS platform API",
         version=nexus_sti.__version__,
         description="JSON API of the NEXUS research-cooperation funding platform. "
         "Authenticate with `Authorization: Bearer <token>` (POST /api/v1/auth/token).",
-        docs_url="/docs",
+        docs_url="/docs" if settings.serve_api_docs else None,
         redoc_url=None,
     )
     app.state.platform = platform
-    app.state.login_throttle = LoginThrottle()
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))
@@ -58,12 +72,20 @@ def create_app(platform: Platform) -> FastAPI:
         )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key.get_secret_value(),
+        secret_key=session_secret(settings),
         session_cookie="nexus_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.https_only,
     )
+    # Added last, so these two are the outermost: arrival is stamped before anything else runs,
+    # and every answer (the door's own 503 and 413 included) carries the security headers.
+    app.add_middleware(
+        Admission,
+        capacity=settings.request_threads,
+        queue_timeout_s=settings.queue_timeout_s,
+    )
+    app.add_middleware(SecurityHeaders, https=settings.https_only)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in (
@@ -92,7 +114,8 @@ def create_app(platform: Platform) -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["platform"])
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:
+        """Answers from the event loop, with no database or worker thread, even when busy."""
         return {"status": "ok", "version": nexus_sti.__version__}
 
     return app

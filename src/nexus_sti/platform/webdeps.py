@@ -7,8 +7,8 @@ cookie, and every page form that changes state carries a CSRF token bound to tha
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,13 +17,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
+from nexus_sti.accounts import throttle
 from nexus_sti.accounts.model import Actor
 from nexus_sti.accounts.service import actor_for, authenticate, user_for_token
 from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.throttle import LoginThrottle
 from nexus_sti.areas.registry import areas_for
 from nexus_sti.core.countries import country
 from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
+from nexus_sti.platform.admission import arrived_at
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 
@@ -60,6 +61,9 @@ def api_actor(request: Request, session: SessionDep) -> Actor:
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("send 'Authorization: Bearer <token>'; create a token first")
     user = user_for_token(session, token=token.strip(), now=utcnow())
+    # End the read at once: the connection goes back to the pool while the request waits for
+    # its handler's thread, so waiting requests never hold connections (no convoy).
+    session.commit()
     return actor_for(user)
 
 
@@ -69,29 +73,48 @@ ApiActor = Annotated[Actor, Depends(api_actor)]
 def page_user(request: Request, session: SessionDep) -> User:
     user_id = request.session.get("user_id")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.active:
+    # A cookie signed before the account's last logout or password change is no longer valid.
+    ended = user is not None and request.session.get("sv") != user.session_version
+    if user is None or not user.active or ended:
         request.session.clear()
         raise LoginRequired("log in to continue", next=str(request.url.path))
+    session.commit()  # as for tokens: release the connection until the handler runs
     return user
 
 
 PageUser = Annotated[User, Depends(page_user)]
 
 
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy, as forwarded by it: see docs/deployment.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 def authenticate_login(request: Request, session: Session, username: str, password: str) -> User:
-    """Check a username and password, refusing further tries after repeated failures."""
-    throttle: LoginThrottle = request.app.state.login_throttle
-    now = time.monotonic()
-    throttle.check(username, now)
+    """Check a username and password, refusing further tries after repeated failures (counted
+    in the database, so the limits hold across workers and hosts)."""
+    address = client_address(request)
+    now = utcnow()
+    throttle.check(session, username=username, address=address, now=now)
     try:
         user = authenticate(
             session, hasher=get_platform(request).hasher, username=username, password=password
         )
     except Unauthenticated:
-        throttle.failed(username, now)
+        session.rollback()
+        throttle.failed(session, username=username, address=address, now=now)
         raise
-    throttle.succeeded(username)
+    throttle.succeeded(session, username=username, address=address)
     return user
+
+
+def submission_clock(request: Request) -> dict[str, Any]:
+    """What a deadline is judged on: the request's arrival at the server and the grace rule."""
+    settings = get_platform(request).settings
+    return {
+        "arrived_at": arrived_at(request.scope),
+        "grace": timedelta(seconds=settings.deadline_grace_s),
+    }
 
 
 def csrf_token(request: Request) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from nexus_sti.accounts.model import Actor
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import ApiActor, SessionDep, submission_clock
 from nexus_sti.proposals import files, screening, service
 from nexus_sti.proposals.schemas import (
     AttachmentRead,
@@ -107,9 +107,12 @@ def checks(reference: str, actor: ApiActor, session: SessionDep) -> list[Verdict
 
 
 @router.post("/proposals/{reference}/submit", response_model=ReceiptRead)
-def submit(reference: str, actor: ApiActor, session: SessionDep) -> ReceiptRead:
-    """Submit; retrying returns the same receipt."""
-    receipt = service.submit_proposal(session, actor=actor, reference=reference, now=utcnow())
+def submit(reference: str, request: Request, actor: ApiActor, session: SessionDep) -> ReceiptRead:
+    """Submit; retrying (even at once, concurrently) returns the same receipt. The deadline is
+    judged at the moment the request reached the server (`submitted_at` on the receipt)."""
+    receipt = service.submit_proposal(
+        session, actor=actor, reference=reference, now=utcnow(), **submission_clock(request)
+    )
     return ReceiptRead(**asdict(receipt))
 
 

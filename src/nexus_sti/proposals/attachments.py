@@ -84,8 +84,8 @@ def check_attachment(
     data: bytes, *, filename: str, limits: AttachmentLimits = AttachmentLimits()
 ) -> CheckedAttachment:
     """Accept ``data`` or raise ``InvalidInput("file", rule)``; rules: ``empty``, ``max_size``,
-    ``media_type``, ``unreadable``, ``encrypted``, ``max_pages``. ``pages`` is ``None`` only
-    for a non-PDF type that ``limits.allowed`` lets through."""
+    ``media_type``, ``unreadable``, ``encrypted``, ``active_content``, ``max_pages``.
+    ``pages`` is ``None`` only for a non-PDF type that ``limits.allowed`` lets through."""
     size = len(data)
     if size == 0:
         raise InvalidInput("file", "empty", "the file is empty; choose the file again")
@@ -154,6 +154,7 @@ def _pdf_pages(data: bytes, max_pages: int) -> int:
             reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
             # Reading the page tree of an encrypted file needs the password, so ask first.
             pages = None if reader.is_encrypted else len(reader.pages)
+            active = None if reader.is_encrypted else active_content(reader)
         # pypdf raises PdfReadError for most damage, but ValueError, KeyError, TypeError,
         # AttributeError or RecursionError for some malformed object trees: all mean unreadable.
         except Exception as exc:
@@ -170,6 +171,14 @@ def _pdf_pages(data: bytes, max_pages: int) -> int:
             "the PDF is encrypted or password-protected; reviewers must be able to open it, "
             "so save a copy without protection and upload that",
         )
+    if active is not None:
+        raise InvalidInput(
+            "file",
+            "active_content",
+            f"the PDF contains active content ({active}), which a reader's PDF viewer could run; "
+            "print or export it to a new, plain PDF and upload that",
+            found=active,
+        )
     if pages > max_pages:
         raise InvalidInput(
             "file",
@@ -179,6 +188,55 @@ def _pdf_pages(data: bytes, max_pages: int) -> int:
             limit=max_pages,
         )
     return pages
+
+
+# Actions that run code, leave the document, or send data; and places that carry such things.
+_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "a launch action",
+    "/SubmitForm": "a form that submits data",
+    "/ImportData": "an import-data action",
+    "/RichMediaExecute": "rich media",
+}
+_ACTIVE_KEYS = {
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/EmbeddedFiles": "embedded files",
+    "/XFA": "an XFA form",
+    "/RichMedia": "rich media",
+}
+# Page content and fonts hold no actions; skipping them keeps the walk small.
+_SKIPPED_KEYS = {"/Parent", "/Contents", "/Resources", "/Font", "/Thumb"}
+_MAX_OBJECTS = 50_000
+
+
+def active_content(reader: pypdf.PdfReader) -> str | None:
+    """What active content the document holds (JavaScript, launch or submit actions, embedded
+    files, XFA or rich media), found by walking its object graph from the catalog; ``None``
+    for a plain document."""
+    seen: set[int] = set()
+    stack: list[object] = [reader.trailer["/Root"]]
+    visited = 0
+    while stack and visited < _MAX_OBJECTS:
+        node = stack.pop()
+        if isinstance(node, pypdf.generic.IndirectObject):
+            if node.idnum in seen:
+                continue
+            seen.add(node.idnum)
+            node = node.get_object()
+        visited += 1
+        if isinstance(node, pypdf.generic.DictionaryObject):
+            action = node.get("/S")
+            if action in _ACTIVE_ACTIONS:
+                return _ACTIVE_ACTIONS[str(action)]
+            for key, value in node.items():
+                if key in _ACTIVE_KEYS:
+                    return _ACTIVE_KEYS[str(key)]
+                if key not in _SKIPPED_KEYS:
+                    stack.append(value)
+        elif isinstance(node, pypdf.generic.ArrayObject):
+            stack.extend(node)
+    return None
 
 
 @contextmanager

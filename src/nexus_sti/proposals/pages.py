@@ -28,7 +28,13 @@ from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
 from nexus_sti.core.errors import InvalidInput, PermissionDenied, RuleViolation
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import (
+    PageUser,
+    SessionDep,
+    render,
+    require_csrf,
+    submission_clock,
+)
 from nexus_sti.proposals import files, service
 from nexus_sti.proposals.eligibility import Verdict
 from nexus_sti.proposals.files import ATTACHMENT_KINDS
@@ -308,7 +314,9 @@ def submit_proposal_page(
     actor = _require_applicant(user)
     service.readable_proposal(session, actor=actor, reference=reference)
     try:
-        service.submit_proposal(session, actor=actor, reference=reference, now=utcnow())
+        service.submit_proposal(
+            session, actor=actor, reference=reference, now=utcnow(), **submission_clock(request)
+        )
     except RuleViolation as exc:
         session.rollback()
         verdicts = service.check_proposal(session, actor=actor, reference=reference)

@@ -51,8 +51,11 @@ class ReceiptRead(BaseModel):
     reference: str
     call: str
     version: int
-    submitted_at: datetime
+    submitted_at: datetime = Field(
+        description="When the request reached the server; the deadline is judged on it."
+    )
     digest: str
+    recorded_at: datetime = Field(description="When the submission was stored.")
 
 
 class VersionRead(BaseModel):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, check
@@ -129,29 +131,44 @@ def apply_screening(
     now: datetime,
     references: list[str] | None = None,
 ) -> dict[str, int]:
-    """Set eligible / ineligible from the verdicts (all proposals, or the chosen ones)."""
+    """Set eligible / ineligible from the verdicts (all proposals, or the chosen ones).
+
+    Safe to repeat and to run twice at once: each status moves with a conditional update from
+    the status it was read in, so a proposal changed by a concurrent apply is not changed (or
+    counted) again, and the audit entry lists only what this apply changed; an apply that
+    changes nothing records nothing."""
     counts = {"eligible": 0, "ineligible": 0}
+    changed: list[str] = []
     for row in screening_list(session, actor=actor, call_reference=call_reference):
         if references is not None and row.reference not in references:
             continue
-        proposal = session.scalar(select(Proposal).where(Proposal.reference == row.reference))
-        assert proposal is not None
-        action = "pass_screening" if row.eligible else "fail_screening"
         target = "eligible" if row.eligible else "ineligible"
-        if proposal.status != target:
-            proposal.status = step(PROPOSAL, proposal.status, action, actor.role)
         counts[target] += 1
-    record(
-        session,
-        action="call.screened",
-        actor=actor,
-        subject_type="call",
-        subject_id=call_reference,
-        inputs={"references": references},
-        now=now,
-        summary=counts,
-    )
+        if row.status == target:
+            continue
+        action = "pass_screening" if row.eligible else "fail_screening"
+        step(PROPOSAL, row.status, action, actor.role)  # the transition must be allowed
+        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Proposal)
+            .where(Proposal.reference == row.reference, Proposal.status == row.status)
+            .values(status=target)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:
+            changed.append(row.reference)
+    if changed:
+        record(
+            session,
+            action="call.screened",
+            actor=actor,
+            subject_type="call",
+            subject_id=call_reference,
+            inputs={"references": references, "changed": changed},
+            now=now,
+            summary=counts | {"changed": len(changed)},
+        )
     session.commit()
+    session.expire_all()  # statuses were written past the ORM
     return counts
 
 

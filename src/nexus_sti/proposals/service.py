@@ -12,11 +12,15 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.model import require as _require
@@ -30,9 +34,10 @@ from nexus_sti.calls.tables import (
     Proposal,
     ProposalMember,
     ProposalVersion,
+    Submission,
 )
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.errors import NotFound, RuleViolation
+from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
 from nexus_sti.programs.loader import parse_program
 from nexus_sti.programs.tables import ProgramVersion
@@ -259,7 +264,13 @@ def _owner_email(session: Session, actor: Actor) -> str:
     return user.email if user else ""
 
 
-def open_call(session: Session, reference: str, now: datetime, stage: str = "full") -> Call:
+def open_call(
+    session: Session,
+    reference: str,
+    now: datetime,
+    stage: str = "full",
+    grace: timedelta = timedelta(0),
+) -> Call:
     """The call, if it takes work at ``stage`` now. A two-stage call takes concepts until its
     concept deadline and full proposals, by invitation, until its final deadline."""
     call = session.scalar(select(Call).where(Call.reference == reference))
@@ -268,7 +279,7 @@ def open_call(session: Session, reference: str, now: datetime, stage: str = "ful
     closes = call.closes_at
     if call.two_stage and stage == "concept" and call.concept_closes_at is not None:
         closes = call.concept_closes_at
-    reason = accepting(call.status, call.opens_at, closes, now)
+    reason = accepting(call.status, call.opens_at, closes, now, grace)
     if reason:
         what = "concepts" if stage == "concept" else "submissions"
         raise RuleViolation("call.deadline", f"call {reference} takes no {what}: {reason}")
@@ -407,22 +418,65 @@ class Receipt:
     reference: str
     call: str
     version: int
+    # When the request reached the server: the deadline is judged on this instant.
     submitted_at: datetime
     digest: str
+    # When the submission was stored (later than ``submitted_at`` by the time it queued).
+    recorded_at: datetime
 
 
-def submit_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Receipt:
-    """Submit before the deadline. Idempotent: submitting unchanged content again returns the
-    same receipt and records nothing new."""
+def _latest_submission(session: Session, proposal: Proposal) -> Submission | None:
+    return session.scalar(
+        select(Submission)
+        .where(Submission.proposal_id == proposal.id)
+        .order_by(Submission.sequence.desc())
+        .limit(1)
+    )
+
+
+def _stored_receipt(session: Session, proposal: Proposal, call: Call) -> Receipt | None:
+    """The receipt of the submission the proposal stands on now, if it has one."""
+    row = _latest_submission(session, proposal)
+    if row is None or row.digest != proposal.content_digest or row.version != proposal.version:
+        return None
+    return Receipt(
+        proposal.reference, call.reference, row.version, row.arrived_at, row.digest, row.recorded_at
+    )
+
+
+def submit_proposal(
+    session: Session,
+    *,
+    actor: Actor,
+    reference: str,
+    now: datetime,
+    arrived_at: datetime | None = None,
+    grace: timedelta = timedelta(0),
+) -> Receipt:
+    """Submit by the deadline, judged at ``arrived_at`` (when the request reached the server;
+    ``now`` where there is no request) plus ``grace``.
+
+    Idempotent under any concurrency: the status moves from draft to submitted with a
+    conditional update, so of two racing submits one changes the row and the other finds the
+    first one's receipt; the unique (proposal, sequence) key on ``submissions`` guards the same
+    in the database. One
+    audit entry is written per real submission."""
+    arrived = arrived_at or now
     proposal = owned_proposal(session, actor, reference)
     call = session.get(Call, proposal.call_id)
     assert call is not None
+    # Every edit or upload turns a submitted proposal back into a draft, so a submitted one is
+    # unchanged since its receipt: hand the same receipt back.
+    if proposal.status == "submitted" and (stored := _stored_receipt(session, proposal, call)):
+        return stored
     content = content_of(session, proposal)
     digest = submission_digest(session, proposal, content)
     if proposal.status == "submitted" and proposal.content_digest == digest:
+        # Submitted before receipts were stored (imports, older data): the proposal is the record.
         assert proposal.submitted_at is not None
-        return Receipt(reference, call.reference, proposal.version, proposal.submitted_at, digest)
-    open_call(session, call.reference, now, proposal.stage)
+        at = proposal.submitted_at
+        return Receipt(reference, call.reference, proposal.version, at, digest, at)
+    open_call(session, call.reference, arrived, proposal.stage, grace)
     failing = [v for v in current_verdicts(session, proposal) if not v.passed]
     if failing:
         raise RuleViolation(
@@ -431,21 +485,70 @@ def submit_proposal(session: Session, *, actor: Actor, reference: str, now: date
             + "; ".join(v.message for v in failing),
             failing=[v.rule_id for v in failing],
         )
-    proposal.status = step(PROPOSAL, proposal.status, "submit", actor.role)
-    proposal.submitted_at = now
-    proposal.content_digest = digest
+    new_status = step(PROPOSAL, proposal.status, "submit", actor.role)
+    latest = _latest_submission(session, proposal)
+    sequence = (latest.sequence if latest else 0) + 1
+    changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Proposal)
+        .where(
+            Proposal.id == proposal.id,
+            Proposal.status == proposal.status,
+            Proposal.stage == proposal.stage,
+            Proposal.version == proposal.version,
+        )
+        .values(status=new_status, submitted_at=arrived, content_digest=digest)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        return _raced(session, actor, reference)
+    session.add(
+        Submission(
+            proposal_id=proposal.id,
+            sequence=sequence,
+            stage=proposal.stage,
+            version=proposal.version,
+            digest=digest,
+            arrived_at=arrived,
+            recorded_at=now,
+            submitted_by=actor.user_id,
+        )
+    )
     record(
         session,
         action="proposal.submitted",
         actor=actor,
         subject_type="proposal",
         subject_id=reference,
-        inputs={"digest": digest, "version": proposal.version},
+        inputs={"digest": digest, "version": proposal.version, "arrived_at": arrived.isoformat()},
         now=now,
         summary={"version": proposal.version, "digest": digest[:12]},
     )
-    session.commit()
-    return Receipt(reference, call.reference, proposal.version, now, digest)
+    try:
+        session.commit()
+    except IntegrityError:
+        return _raced(session, actor, reference)
+    for name, value in (
+        ("status", new_status),
+        ("submitted_at", arrived),
+        ("content_digest", digest),
+    ):
+        set_committed_value(proposal, name, value)
+    return Receipt(reference, call.reference, proposal.version, arrived, digest, now)
+
+
+def _raced(session: Session, actor: Actor, reference: str) -> Receipt:
+    """Another request changed the proposal first: its receipt if it submitted this very
+    version, else a conflict to reload and look again."""
+    session.rollback()
+    proposal = owned_proposal(session, actor, reference)
+    call = session.get(Call, proposal.call_id)
+    assert call is not None
+    if proposal.status == "submitted" and (stored := _stored_receipt(session, proposal, call)):
+        return stored
+    raise Conflict(
+        "the proposal changed while it was being submitted; reload it and submit again",
+        field="status",
+    )
 
 
 def withdraw_proposal(session: Session, *, actor: Actor, reference: str, now: datetime) -> Proposal:

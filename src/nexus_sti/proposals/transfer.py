@@ -23,6 +23,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from nexus_sti.core.errors import InvalidInput
+from nexus_sti.core.spreadsheet import FORMULA_STARTS
 from nexus_sti.proposals.model import ProposalContent, parse_content
 
 SCHEMA = "nexus-proposals/1"
@@ -47,7 +48,7 @@ FILE = "(file)"
 # Spreadsheets run a cell that starts with one of these as a formula; the export puts an
 # apostrophe before it. A leading apostrophe is guarded too, so that the import can strip
 # exactly the one the export added and give back the text as it was.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+_FORMULA_STARTS = (*FORMULA_STARTS, "'")
 # Characters XML cannot carry (and CR, which XML turns into LF) travel in XLSX cells as
 # OOXML's _xHHHH_ escapes; an underscore that would read as the start of one is escaped itself.
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")

@@ -4,7 +4,6 @@ reviewers' leniency, disagreement flags, panel notes and the ranked list (also a
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from matplotlib.figure import Figure
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
+from nexus_sti.core import spreadsheet
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
@@ -207,7 +207,7 @@ RANKING_COLUMNS = [
 def ranking_csv(reference: str, rows: list[RankedRow]) -> Response:
     """The ranked list as CSV (UTF-8 with BOM, so spreadsheet programs read it as UTF-8)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=RANKING_COLUMNS)
+    writer = spreadsheet.DictWriter(out, fieldnames=RANKING_COLUMNS)
     writer.writeheader()
     for r in rows:
         c = r.candidate

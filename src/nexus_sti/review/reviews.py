@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.model import Actor, require
 from nexus_sti.accounts.tables import User
@@ -221,12 +224,24 @@ def _writable(view: AssignmentView, now: datetime) -> Review | None:
             "reviews can no longer be saved or submitted",
             due_at=due.isoformat(),
         )
-    if view.review is not None and view.review.status == "submitted":
-        raise Conflict(
-            f"this review was submitted at {view.review.submitted_at:%Y-%m-%d %H:%M} UTC "
-            "and cannot be changed or submitted again"
-        )
     return view.review
+
+
+def _submitted_already(review: Review, marks: Any, final: bool) -> Review:
+    """A submitted review is final. Sending the same marks again (a double click, a retry)
+    answers with it; anything else is refused."""
+    same = (
+        final
+        and review.scores == marks.scores
+        and review.comments == marks.comments
+        and review.confidence == marks.confidence
+    )
+    if same:
+        return review
+    raise Conflict(
+        f"this review was submitted at {review.submitted_at:%Y-%m-%d %H:%M} UTC "
+        "and cannot be changed or submitted again"
+    )
 
 
 def _save(
@@ -239,26 +254,63 @@ def _save(
     confidence: int | None,
     now: datetime,
     final: bool,
+    retried: bool = False,
 ) -> Review:
+    """Save or submit, safe against itself running twice at once: the row is written with a
+    conditional update from its draft state (or inserted under the one-review-per-assignment
+    key), and the loser of a race looks again, finding the winner's review."""
     view = my_assignment(session, actor=actor, assignment_id=assignment_id)
     review = _writable(view, now)
     marks = validate_review(view.form.spec, scores, comments, confidence, final=final)
-    if review is None:
-        review = Review(
-            assignment_id=view.assignment.id,
-            proposal_id=view.proposal.id,
-            reviewer_id=view.assignment.reviewer_id,
-        )
-        session.add(review)
-    review.scores = marks.scores
-    review.total = marks.assessment.total if marks.assessment else None
-    review.comments = marks.comments
-    review.confidence = marks.confidence
-    review.status = "submitted" if final else "draft"
-    review.updated_at = now
+    if review is not None and review.status == "submitted":
+        return _submitted_already(review, marks, final)
+    values: dict[str, Any] = {
+        "scores": marks.scores,
+        "total": marks.assessment.total if marks.assessment else None,
+        "comments": marks.comments,
+        "confidence": marks.confidence,
+        "status": "submitted" if final else "draft",
+        "updated_at": now,
+    }
     if final:
-        review.submitted_at = now
-    session.flush()
+        values["submitted_at"] = now
+    try:
+        if review is None:
+            review = Review(
+                assignment_id=view.assignment.id,
+                proposal_id=view.proposal.id,
+                reviewer_id=view.assignment.reviewer_id,
+                **values,
+            )
+            session.add(review)
+            session.flush()
+        else:
+            written: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(Review)
+                .where(Review.id == review.id, Review.status == "draft")
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if written.rowcount != 1:
+                raise _Raced
+            for name, value in values.items():
+                set_committed_value(review, name, value)
+    except (IntegrityError, _Raced):
+        session.rollback()
+        if retried:
+            raise
+        session.expire_all()
+        return _save(
+            session,
+            actor=actor,
+            assignment_id=assignment_id,
+            scores=scores,
+            comments=comments,
+            confidence=confidence,
+            now=now,
+            final=final,
+            retried=True,
+        )
     summary: dict[str, Any] = {"proposal": view.proposal.reference}
     if final and marks.assessment is not None:
         summary |= {"total": marks.assessment.total, "passed": marks.assessment.passed}
@@ -274,6 +326,10 @@ def _save(
     )
     session.commit()
     return review
+
+
+class _Raced(Exception):
+    """Another request wrote the review between our read and our write."""
 
 
 def save_draft(

@@ -3,7 +3,6 @@ and the stateless solver for problem files."""
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from nexus_sti.accounts.model import check
 from nexus_sti.algorithms.portfolio import solve_portfolio
 from nexus_sti.algorithms.portfolio_compare import comparison_to_dict
 from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanations_to_dicts
+from nexus_sti.core import spreadsheet
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
@@ -186,7 +186,7 @@ def read_awards(
 def awards_csv(reference: str, awards: list[Award]) -> Response:
     """The awards as CSV (UTF-8 with BOM, so spreadsheet programs read names in any script)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=AWARD_COLUMNS)
+    writer = spreadsheet.DictWriter(out, fieldnames=AWARD_COLUMNS)
     writer.writeheader()
     writer.writerows(_award_row(a) for a in awards)
     return Response(

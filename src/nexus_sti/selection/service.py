@@ -14,8 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.portfolio import (
@@ -307,8 +309,9 @@ def decide(
     decided and the call's other proposed runs are superseded."""
     require(actor, "selection.decide", "approve or reject a selection")
     run = get_run(session, actor=actor, run_id=run_id)
+    verdict = "approved" if approve else "rejected"
     if run.status != "proposed":
-        raise Conflict(f"selection run {run.id} is already {run.status}")
+        return _decided_already(run, actor, verdict)
     if (run.created_by is not None and run.created_by == actor.user_id) or (
         run.created_by_label == actor.username
     ):
@@ -320,7 +323,18 @@ def decide(
         raise InvalidInput("note", "a decision needs a written reason")
     call = session.get(Call, run.call_id)
     assert call is not None
-    verdict = "approved" if approve else "rejected"
+    # Claim the decision first, with a conditional update: of two approvals sent at once (a
+    # double click, two officers), one moves the run and the other finds it decided.
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(SelectionRun)
+        .where(SelectionRun.id == run.id, SelectionRun.status == "proposed")
+        .values(status=verdict)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        session.refresh(run)
+        return _decided_already(run, actor, verdict)
     awards: list[Award] = []
     if approve:
         if call.status != "in_review":
@@ -329,7 +343,19 @@ def decide(
                 f"call {call.reference} is {call.status}: send it to review before approving "
                 "a selection",
             )
-        call.status = step(CALL, call.status, "decide", actor.role)
+        decided = step(CALL, call.status, "decide", actor.role)
+        # The call too moves only from the status it was read in: two runs of one call approved
+        # at once cannot both create awards.
+        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Call)
+            .where(Call.id == call.id, Call.status == call.status)
+            .values(status=decided)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:
+            session.rollback()
+            raise Conflict(f"call {call.reference} was decided meanwhile by another selection")
+        set_committed_value(call, "status", decided)
         awards = _create_awards(session, run, call, now)
         for other in session.scalars(
             select(SelectionRun).where(
@@ -361,6 +387,14 @@ def decide(
     )
     session.commit()
     return run
+
+
+def _decided_already(run: SelectionRun, actor: Actor, verdict: str) -> SelectionRun:
+    """A repeated decision: the same person's same verdict is answered with the run as it was
+    decided (a retry changes nothing); anything else is a conflict that says what happened."""
+    if run.status == verdict and run.decided_by_label == actor.username:
+        return run
+    raise Conflict(f"selection run {run.id} is already {run.status}")
 
 
 def _create_awards(session: Session, run: SelectionRun, call: Call, now: datetime) -> list[Award]:

@@ -1,0 +1,253 @@
+"""Deadline day against a real server on loopback, on SQLite and PostgreSQL: double submits race,
+a busy server judges the deadline at arrival, refuses fast instead of hanging, drops requests
+whose client left, and bounds request bodies before reading them."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+
+from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.calls.tables import Call, Proposal, Submission
+from nexus_sti.demo.rush import ReadyApplicant, open_rush_call, prepare_applicants
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.web import create_app
+from nexus_sti.programs.loader import load_preset
+from nexus_sti.programs.service import load_program
+from tests.conftest import Backend, live_server, make_settings
+
+
+def _rush_platform(backend: Backend, tmp_path: Path, **settings: Any) -> Platform:
+    from nexus_sti.accounts.model import Actor
+
+    platform = Platform.start(make_settings(tmp_path, backend.fresh(), **settings))
+    with platform.session() as s:
+        load_program(s, actor=Actor.system("tests"), loaded=load_preset(), now=utcnow())
+    return platform
+
+
+def _prepare(platform: Platform, count: int) -> tuple[str, list[ReadyApplicant]]:
+    now = utcnow()
+    with platform.session() as s:
+        ref = open_rush_call(
+            s, opens_at=now - timedelta(hours=1), closes_at=now + timedelta(hours=1), now=now
+        )
+        ready = prepare_applicants(
+            s, hasher=platform.hasher, call_reference=ref, count=count, now=now
+        )
+    return ref, ready
+
+
+def _set_deadline(platform: Platform, reference: str, closes_at: datetime) -> None:
+    with platform.session() as s:
+        s.execute(update(Call).where(Call.reference == reference).values(closes_at=closes_at))
+        s.commit()
+
+
+def _submit(base: str, applicant: ReadyApplicant) -> httpx2.Response:
+    return httpx2.post(
+        f"{base}/api/v1/proposals/{applicant.reference}/submit",
+        headers={"Authorization": f"Bearer {applicant.token}"},
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def rush_platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
+    platform = _rush_platform(backend, tmp_path)
+    yield platform
+    platform.close()
+
+
+def test_double_submits_racing_give_one_receipt_and_one_audit_entry(
+    rush_platform: Platform,
+) -> None:
+    _, ready = _prepare(rush_platform, 16)
+    requests = [a for a in ready for _ in range(2)]
+    start = threading.Barrier(len(requests))
+
+    def fire(applicant: ReadyApplicant) -> httpx2.Response:
+        start.wait()
+        return _submit(base, applicant)
+
+    with (
+        live_server(create_app(rush_platform)) as base,
+        ThreadPoolExecutor(len(requests)) as pool,
+    ):
+        responses = list(pool.map(fire, requests))
+    assert [r.status_code for r in responses] == [200] * len(requests), [
+        r.text for r in responses if r.status_code != 200
+    ]
+    for first, second in zip(responses[::2], responses[1::2], strict=True):
+        assert first.json() == second.json()  # the same receipt, arrival time included
+    with rush_platform.session() as s:
+        refs = [a.reference for a in ready]
+        statuses = s.scalars(select(Proposal.status).where(Proposal.reference.in_(refs)))
+        assert set(statuses) == {"submitted"}
+        per_proposal = s.execute(
+            select(Submission.proposal_id, func.count()).group_by(Submission.proposal_id)
+        ).all()
+        assert len(per_proposal) == len(ready)
+        assert all(n == 1 for _, n in per_proposal)
+        audited = s.execute(
+            select(AuditEntry.subject_id, func.count())
+            .where(AuditEntry.action == "proposal.submitted")
+            .group_by(AuditEntry.subject_id)
+        ).all()
+        assert sorted(ref for ref, _ in audited) == sorted(refs)
+        assert all(n == 1 for _, n in audited)
+
+
+def _slow_app(platform: Platform) -> FastAPI:
+    """The real app plus one route that holds its worker thread, to make the server busy."""
+    app = create_app(platform)
+
+    def hold(seconds: float) -> dict[str, float]:
+        time.sleep(seconds)
+        return {"held": seconds}
+
+    app.add_api_route("/api/v1/test/hold", hold)
+    return app
+
+
+def _hold(base: str, seconds: float) -> threading.Thread:
+    thread = threading.Thread(
+        target=httpx2.get, args=(f"{base}/api/v1/test/hold?seconds={seconds}",), daemon=True
+    )
+    thread.start()
+    time.sleep(0.2)  # it has taken the only slot
+    return thread
+
+
+def test_the_deadline_is_judged_at_arrival_not_after_queueing(
+    backend: Backend, tmp_path: Path
+) -> None:
+    # One worker thread: a submission sent before the deadline waits behind a slow request
+    # until after it, and must still be in time; one sent after the deadline must not.
+    platform = _rush_platform(backend, tmp_path, db_pool_size=1, db_max_overflow=0)
+    ref, (early, late) = _prepare(platform, 2)
+    with live_server(_slow_app(platform)) as base:
+        closes = utcnow() + timedelta(seconds=0.7)
+        _set_deadline(platform, ref, closes)
+        holder = _hold(base, 1.5)
+        assert utcnow() < closes
+        accepted = _submit(base, early)
+        holder.join()
+        assert utcnow() > closes
+        refused = _submit(base, late)
+    platform.close()
+    assert accepted.status_code == 200, accepted.text
+    receipt = accepted.json()
+    assert datetime.fromisoformat(receipt["submitted_at"]) <= closes
+    assert datetime.fromisoformat(receipt["recorded_at"]) > closes  # it queued past the deadline
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"]["rule_id"] == "call.deadline"
+
+
+def test_a_grace_period_extends_the_deadline_by_the_configured_seconds(
+    backend: Backend, tmp_path: Path
+) -> None:
+    platform = _rush_platform(backend, tmp_path, deadline_grace_s=30)
+    ref, (in_grace,) = _prepare(platform, 1)
+    _set_deadline(platform, ref, utcnow() - timedelta(seconds=5))
+    with live_server(create_app(platform)) as base:
+        response = _submit(base, in_grace)
+    platform.close()
+    assert response.status_code == 200, response.text
+
+
+def test_a_saturated_server_answers_503_fast_and_health_stays_up(
+    backend: Backend, tmp_path: Path
+) -> None:
+    platform = _rush_platform(
+        backend, tmp_path, db_pool_size=1, db_max_overflow=0, queue_timeout_s=0.3
+    )
+    _, (applicant,) = _prepare(platform, 1)
+    with live_server(_slow_app(platform)) as base:
+        holder = _hold(base, 2.0)
+        started = time.monotonic()
+        busy = _submit(base, applicant)
+        waited = time.monotonic() - started
+        health = httpx2.get(f"{base}/api/v1/health", timeout=5)
+        holder.join()
+        after = _submit(base, applicant)
+    platform.close()
+    assert busy.status_code == 503
+    assert busy.headers["retry-after"] == "2"
+    assert busy.json()["error"]["code"] == "busy"
+    assert waited < 1.5  # refused after the queue timeout, not after the slow request
+    assert health.status_code == 200
+    assert after.status_code == 200  # nothing was changed by the refused attempt
+
+
+def test_a_request_whose_client_left_while_queued_never_runs(
+    backend: Backend, tmp_path: Path
+) -> None:
+    platform = _rush_platform(backend, tmp_path, db_pool_size=1, db_max_overflow=0)
+    _, (applicant,) = _prepare(platform, 1)
+    with live_server(_slow_app(platform)) as base:
+        holder = _hold(base, 1.0)
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(
+                f"POST /api/v1/proposals/{applicant.reference}/submit HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\nAuthorization: Bearer {applicant.token}\r\n"
+                "Content-Length: 0\r\n\r\n".encode()
+            )
+            time.sleep(0.2)  # queued behind the slow request; now the client gives up
+        holder.join()
+        time.sleep(0.3)
+    with platform.session() as s:
+        status = s.scalar(select(Proposal.status).where(Proposal.reference == applicant.reference))
+    platform.close()
+    assert status == "draft"
+
+
+def test_bodies_over_the_limit_are_refused_before_they_are_read(
+    rush_platform: Platform,
+) -> None:
+    with live_server(create_app(rush_platform)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        # A declared 300 MB upload without credentials: refused at once, nothing read.
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(
+                b"POST /api/v1/proposals/X-1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: multipart/form-data; boundary=b\r\n"
+                b"Content-Length: 314572800\r\n\r\n"
+            )
+            raw.settimeout(5)
+            head = raw.recv(4096).decode()
+        assert head.startswith("HTTP/1.1 413"), head
+        # Credentials do not lift the limit on an upload route.
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            raw.sendall(
+                b"POST /api/v1/proposals/X-1/attachments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Authorization: Bearer nxs_x\r\nContent-Length: 314572800\r\n\r\n"
+            )
+            raw.settimeout(5)
+            assert raw.recv(4096).decode().startswith("HTTP/1.1 413")
+        # A streamed body with no declared length is counted and cut off at the limit.
+        chunks = (b"x" * 65536 for _ in range(40))  # 2.5 MB against the 1 MB default
+        streamed = httpx2.post(f"{base}/api/v1/auth/token", content=chunks, timeout=10)
+        assert streamed.status_code == 413
+        assert streamed.json()["error"]["code"] == "too_large"
+        # Small enough but anonymous on an upload route: 401 before the body is read.
+        anonymous = httpx2.post(
+            f"{base}/api/v1/proposals/X-1/attachments",
+            files={"file": ("a.pdf", b"%PDF-1.4")},
+            data={"kind": "project_description"},
+            timeout=10,
+        )
+        assert anonymous.status_code == 401

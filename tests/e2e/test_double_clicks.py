@@ -1,0 +1,125 @@
+"""State changes a person can click twice, fired at once against a real server on loopback, on
+SQLite and PostgreSQL: screening apply, review submit, selection approval (which creates the
+awards). Each answers every request without a server error and changes the state, and writes the
+audit log, exactly once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx2
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.calls import service as calls
+from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.web import create_app
+from nexus_sti.selection.tables import Award
+from tests.conftest import live_server
+from tests.e2e.conftest import api_token
+from tests.e2e.test_selection_web import NOW, SYSTEM, ready_call
+from tests.service.test_review_reviews import COMMENTS, GOOD, reviewer_setup
+
+TIMES = 4
+
+
+def _at_once(send: Callable[[], httpx2.Response]) -> list[httpx2.Response]:
+    start = threading.Barrier(TIMES)
+
+    def fire() -> httpx2.Response:
+        start.wait()
+        return send()
+
+    with ThreadPoolExecutor(TIMES) as pool:
+        return list(pool.map(lambda _: fire(), range(TIMES)))
+
+
+def _audited(platform: Platform, action: str) -> int:
+    with platform.session() as s:
+        return s.scalar(select(func.count()).where(AuditEntry.action == action)) or 0
+
+
+def _headers(platform: Platform, username: str) -> dict[str, str]:
+    with TestClient(create_app(platform)) as c:
+        return api_token(c, username)
+
+
+def test_screening_apply_clicked_four_times_at_once(demo_platform: Platform) -> None:
+    with demo_platform.session() as s:
+        call = s.scalar(select(Call).where(Call.status == "closed", Call.track == "bilateral"))
+        assert call is not None
+        ref = call.reference
+        calls.transition_call(s, actor=SYSTEM, reference=ref, action="screen", now=NOW)
+    officer = _headers(demo_platform, "officer")
+    with live_server(create_app(demo_platform)) as base:
+        answers = _at_once(
+            lambda: httpx2.post(
+                f"{base}/api/v1/calls/{ref}/screening/apply", headers=officer, json={}, timeout=60
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * TIMES, [a.text for a in answers]
+    assert len({a.text for a in answers}) == 1  # every click reports the same counts
+    assert _audited(demo_platform, "call.screened") == 1
+    with demo_platform.session() as s:
+        statuses = set(s.scalars(select(Proposal.status).where(Proposal.call_id == call.id)))
+    assert "submitted" not in statuses
+
+
+def test_review_submit_clicked_four_times_at_once(demo_platform: Platform) -> None:
+    setup = reviewer_setup(demo_platform, due_at=utcnow() + timedelta(days=10))
+    first = setup.assignment_ids[0]
+    reviewer = _headers(demo_platform, "reviewer")
+    body = {"scores": GOOD, "comments": COMMENTS, "confidence": 3}
+    with live_server(create_app(demo_platform)) as base:
+        answers = _at_once(
+            lambda: httpx2.post(
+                f"{base}/api/v1/review/my/{first}/submit", headers=reviewer, json=body, timeout=60
+            )
+        )
+        changed = httpx2.post(
+            f"{base}/api/v1/review/my/{first}/submit",
+            headers=reviewer,
+            json={**body, "comments": COMMENTS + " Changed my mind."},
+            timeout=60,
+        )
+    assert [a.status_code for a in answers] == [200] * TIMES, [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert _audited(demo_platform, "review.submitted") == 1
+    assert changed.status_code == 409  # a submitted review stays as it was
+
+
+def test_selection_approval_clicked_four_times_at_once(demo_platform: Platform) -> None:
+    ref = ready_call(demo_platform)
+    officer = _headers(demo_platform, "officer")
+    admin = _headers(demo_platform, "admin")
+    with live_server(create_app(demo_platform)) as base:
+        run = httpx2.post(
+            f"{base}/api/v1/selection/calls/{ref}/runs",
+            headers=officer,
+            json={"parameters": {"time_limit": 5}, "note": "balanced"},
+            timeout=120,
+        )
+        assert run.status_code == 201, run.text
+        run_id = run.json()["id"]
+        answers = _at_once(
+            lambda: httpx2.post(
+                f"{base}/api/v1/selection/runs/{run_id}/decision",
+                headers=admin,
+                json={"approve": True, "note": "agreed"},
+                timeout=60,
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * TIMES, [a.text for a in answers]
+    assert {a.json()["status"] for a in answers} == {"approved"}
+    assert _audited(demo_platform, "selection.approved") == 1
+    with demo_platform.session() as s:
+        awards = s.scalar(select(func.count()).select_from(Award)) or 0
+        call = s.scalar(select(Call).where(Call.reference == ref))
+        assert call is not None and call.status == "decided"
+    assert awards == run.json()["funded"] > 0
