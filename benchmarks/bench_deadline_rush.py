@@ -288,7 +288,7 @@ def run_once(
         rush = asyncio.run(
             _rush(port, data["applicants"], deadline, args.before, args.after, args.seed)
         )
-        health_after = _wait_health(port, 1800)
+        health_after = _wait_health(port, 300)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -320,7 +320,15 @@ def _tally(
         0,
     )
     latencies: list[float] = []
+    lags: list[float] = []  # server arrival stamp minus the client's send time
+    refused_margins: list[float] = []
     for reference, answers in rush.answers.items():
+        for a in answers:
+            if a.status == 200:
+                stamp = json.loads(a.body).get("submitted_at")
+                if stamp and json.loads(a.body).get("recorded_at"):
+                    arrived = datetime.fromisoformat(stamp).timestamp()
+                    lags.append(arrived - a.sent)
         status, _, audits = stored[reference]
         submitted = status == "submitted"
         sent = rush.send_at[reference]
@@ -334,6 +342,8 @@ def _tally(
             t["in_time_accepted"] += submitted
             refused = any(a.status == 422 and b"call.deadline" in a.body for a in answers)
             t["in_time_refused"] += refused and not submitted
+            if refused and not submitted:
+                refused_margins.append(deadline - sent)
             t["in_time_lost"] += not submitted
         elif sent <= deadline + grace:
             t["in_grace"] += 1
@@ -343,11 +353,17 @@ def _tally(
     health = [a.seconds for a in rush.health if a.status == 200]
     t["health_failed"] = sum(a.status != 200 for a in rush.health)
     t["health_worst_s"] = max(health, default=float("nan"))
-    t["health_after_s"] = health_after
+    t["health_after_s"] = health_after if health_after is not None else "never"
     t["p50_s"] = statistics.median(latencies) if latencies else float("nan")
     t["p95_s"] = _percentile(latencies, 0.95)
     t["p99_s"] = _percentile(latencies, 0.99)
     t["max_s"] = max(latencies, default=float("nan"))
+    # Only for a server whose receipts state the arrival (the baseline's state the handler's
+    # start, which is not an arrival time).
+    t["lag_p99_s"] = _percentile(lags, 0.99) if lags else None
+    t["lag_max_s"] = max(lags) if lags else None
+    t["refused_closest_s"] = min(refused_margins) if refused_margins else None
+    t["refused_farthest_s"] = max(refused_margins) if refused_margins else None
     return t
 
 
@@ -366,6 +382,9 @@ ROWS = (
     ("p95_s", "submit p95 (s)"),
     ("p99_s", "submit p99 (s)"),
     ("max_s", "submit max (s)"),
+    ("lag_p99_s", "arrival stamp after the client sent, p99 (s)"),
+    ("lag_max_s", "arrival stamp after the client sent, max (s)"),
+    ("refused_farthest_s", "in-time refusal sent furthest before the deadline (s)"),
     ("health_failed", "health polls that failed"),
     ("health_worst_s", "slowest health answer during the rush (s)"),
     ("health_after_s", "health answering after the rush (s)"),
@@ -380,7 +399,7 @@ def _print(results: dict[str, dict[str, Any]]) -> None:
         for label in labels:
             value = results[label][key]
             if value is None:
-                cells.append(f"{'never':>14}")
+                cells.append(f"{'-':>14}")
             elif isinstance(value, float):
                 cells.append(f"{value:>14.3f}")
             else:

@@ -178,13 +178,17 @@ def create_api_token(
 
 
 def user_for_token(session: Session, *, token: str, now: datetime) -> User:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(token))
+    ).first()
+    if found is None or found[0].revoked_at is not None:
         raise Unauthenticated("unknown or revoked API token")
+    row, user = found
     if row.expires_at <= now:
         raise Unauthenticated("API token expired; create a new one")
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         raise Unauthenticated("the token's account is deactivated")
     return user
 

@@ -45,7 +45,7 @@ from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.programs.loader import load_preset, load_program_file, parse_program
+from nexus_sti.programs.loader import load_preset, load_program_file, stored_program
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
@@ -155,7 +155,7 @@ def seed_demo(
     decision = check(actor, "demo.seed")
     if not decision:
         raise PermissionDenied("load the demo data set", decision.reason)
-    config = parse_program(program.config_text, source=program.source_name).config
+    config = stored_program(program.config_text, program.source_name)
     missing = [t for t in DEMO_TRACKS if t not in {track.code for track in config.tracks}]
     if missing:
         raise RuleViolation(

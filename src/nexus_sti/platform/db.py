@@ -74,8 +74,8 @@ def import_all_tables() -> MetaData:
 class PoolSettings:
     """How many connections a process keeps and how long a request waits for one."""
 
-    size: int = 8
-    max_overflow: int = 8
+    size: int = 4
+    max_overflow: int = 4
     timeout_s: float = 5.0
     sqlite_busy_timeout_s: float = 15.0
 

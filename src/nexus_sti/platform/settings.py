@@ -84,10 +84,10 @@ class Settings(BaseSettings):
         "production, on otherwise (/openapi.json is always served).",
     )
     db_pool_size: int = Field(
-        8, ge=1, le=200, description="Database connections each worker process keeps open."
+        4, ge=1, le=200, description="Database connections each worker process keeps open."
     )
     db_max_overflow: int = Field(
-        8, ge=0, le=200, description="Extra connections a worker may open under load."
+        4, ge=0, le=200, description="Extra connections a worker may open under load."
     )
     db_pool_timeout_s: float = Field(
         5.0, gt=0, description="Seconds a request waits for a free connection before a 503."

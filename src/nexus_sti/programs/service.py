@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.accounts.model import Actor, check
 from nexus_sti.audit.service import record
 from nexus_sti.core.errors import NotFound, PermissionDenied
-from nexus_sti.programs.loader import LoadedProgram, parse_program
+from nexus_sti.programs.loader import LoadedProgram, stored_program
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.tables import ProgramVersion
 
@@ -76,6 +76,4 @@ def current_program(session: Session, *, code: str | None = None) -> CurrentProg
     row = session.scalar(query.order_by(ProgramVersion.id.desc()).limit(1))
     if row is None:
         raise NotFound("program", code or "(any)")
-    return CurrentProgram(
-        row=row, config=parse_program(row.config_text, source=row.source_name).config
-    )
+    return CurrentProgram(row=row, config=stored_program(row.config_text, row.source_name))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,7 +39,7 @@ from nexus_sti.calls.tables import (
 from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
-from nexus_sti.programs.loader import parse_program
+from nexus_sti.programs.loader import stored_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.proposals.eligibility import CallRules, Context, Verdict, check_eligibility
 from nexus_sti.proposals.model import BudgetContent, MemberContent, ProposalContent
@@ -87,9 +87,15 @@ def readable_proposal(session: Session, *, actor: Actor, reference: str) -> Prop
     raise NotFound("proposal", reference)
 
 
-def owned_proposal(session: Session, actor: Actor, reference: str) -> Proposal:
+def owned_proposal(
+    session: Session, actor: Actor, reference: str, *, lock: bool = False
+) -> Proposal:
+    """The actor's own proposal (NotFound otherwise). ``lock`` takes the row for the rest of the
+    transaction (PostgreSQL; SQLite serialises writes anyway), so a concurrent request for the
+    same proposal waits and then sees what this one did."""
     _require(actor, "proposals.create", "change proposals")
-    proposal = _by_reference(session, reference)
+    query = select(Proposal).where(Proposal.reference == reference)
+    proposal = session.scalar(query.with_for_update() if lock else query)
     if proposal is None or proposal.owner_id != actor.user_id:
         raise NotFound("proposal", reference)
     return proposal
@@ -144,7 +150,7 @@ def content_of(session: Session, proposal: Proposal) -> ProposalContent:
 def call_rules(session: Session, call: Call) -> CallRules:
     program = session.get(ProgramVersion, call.program_version_id)
     assert program is not None
-    config = parse_program(program.config_text, source=program.source_name).config
+    config = stored_program(program.config_text, program.source_name)
     agency = next(f for f in config.funders if f.role == "implementing_agency")
     return CallRules(
         call_reference=call.reference,
@@ -276,14 +282,21 @@ def open_call(
     call = session.scalar(select(Call).where(Call.reference == reference))
     if call is None or call.status == "draft":
         raise NotFound("call", reference)
+    check_accepting(call, now, stage, grace)
+    return call
+
+
+def check_accepting(
+    call: Call, now: datetime, stage: str = "full", grace: timedelta = timedelta(0)
+) -> None:
+    """Raise ``call.deadline`` unless the call takes work at ``stage`` at ``now``."""
     closes = call.closes_at
     if call.two_stage and stage == "concept" and call.concept_closes_at is not None:
         closes = call.concept_closes_at
     reason = accepting(call.status, call.opens_at, closes, now, grace)
     if reason:
         what = "concepts" if stage == "concept" else "submissions"
-        raise RuleViolation("call.deadline", f"call {reference} takes no {what}: {reason}")
-    return call
+        raise RuleViolation("call.deadline", f"call {call.reference} takes no {what}: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,10 +387,14 @@ def check_proposal(session: Session, *, actor: Actor, reference: str) -> tuple[V
     return current_verdicts(session, proposal)
 
 
-def current_verdicts(session: Session, proposal: Proposal) -> tuple[Verdict, ...]:
+def current_verdicts(
+    session: Session, proposal: Proposal, content: ProposalContent | None = None
+) -> tuple[Verdict, ...]:
+    """Every eligibility rule's verdict on the proposal as stored (``content``: its content,
+    when the caller has already read it)."""
     call = session.get(Call, proposal.call_id)
     assert call is not None
-    content = content_of(session, proposal)
+    content = content or content_of(session, proposal)
     members = list(
         session.scalars(
             select(ProposalMember)
@@ -385,6 +402,10 @@ def current_verdicts(session: Session, proposal: Proposal) -> tuple[Verdict, ...
             .order_by(ProposalMember.id)
         )
     )
+    # Only this proposal's people can clash, so only their keys are looked up: the check costs
+    # the same for the first submission of a call and the thousandth.
+    emails = {m.email.lower() for m in members if m.email}
+    orcids = {m.orcid for m in members if m.orcid}
     others: dict[str, str] = {}
     rows = session.execute(
         select(ProposalMember.email, ProposalMember.orcid, Proposal.reference)
@@ -394,6 +415,7 @@ def current_verdicts(session: Session, proposal: Proposal) -> tuple[Verdict, ...
             Proposal.id != proposal.id,
             Proposal.status.in_(("submitted", "eligible", "ineligible")),
             ProposalMember.role.in_(("lead_jp", "lead_ams")),
+            or_(func.lower(ProposalMember.email).in_(emails), ProposalMember.orcid.in_(orcids)),
         )
     ).all()
     for email, orcid, ref in rows:
@@ -462,7 +484,7 @@ def submit_proposal(
     in the database. One
     audit entry is written per real submission."""
     arrived = arrived_at or now
-    proposal = owned_proposal(session, actor, reference)
+    proposal = owned_proposal(session, actor, reference, lock=True)
     call = session.get(Call, proposal.call_id)
     assert call is not None
     # Every edit or upload turns a submitted proposal back into a draft, so a submitted one is
@@ -476,8 +498,10 @@ def submit_proposal(
         assert proposal.submitted_at is not None
         at = proposal.submitted_at
         return Receipt(reference, call.reference, proposal.version, at, digest, at)
-    open_call(session, call.reference, arrived, proposal.stage, grace)
-    failing = [v for v in current_verdicts(session, proposal) if not v.passed]
+    if call.status == "draft":
+        raise NotFound("call", call.reference)
+    check_accepting(call, arrived, proposal.stage, grace)
+    failing = [v for v in current_verdicts(session, proposal, content) if not v.passed]
     if failing:
         raise RuleViolation(
             failing[0].rule_id,
