@@ -34,6 +34,7 @@ from nexus_sti.calls.tables import Call
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.errors import error_body
+from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call, import_call
@@ -170,7 +171,14 @@ MEDIA = {
 }
 
 
-@router.get("/calls/{reference}/proposals/export")
+@router.get(
+    "/calls/{reference}/proposals/export",
+    responses=answers_as(
+        "application/json",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+)
 def export(
     reference: str,
     actor: ApiActor,

@@ -15,6 +15,7 @@ from nexus_sti.needs import service
 from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import ApiActor, SessionDep, get_platform
 
 router = APIRouter(prefix="/api/v1/needs", tags=["needs"])
@@ -34,13 +35,13 @@ def _csv(text: str, filename: str) -> Response:
     )
 
 
-@router.get("/index")
+@router.get("/index", responses=answers_as("application/json", "text/csv"))
 def read_index(
     actor: ApiActor,
     request: Request,
     format: Format = "json",
     draws: int | None = Query(None, ge=100, le=200_000),
-    seed: int | None = None,
+    seed: int | None = Query(None, ge=0, le=2**31 - 1),
 ) -> Any:
     """Every country's capacity, need, rank and 5-95 % rank interval, with each indicator's
     value, year, source, normalised score and imputation rule (schema nexus-needs-index/1)."""
@@ -86,7 +87,7 @@ def target_params(
     )  # fmt: skip
 
 
-@router.get("/targets")
+@router.get("/targets", responses=answers_as("application/json", "text/csv"))
 def read_targets(
     actor: ApiActor,
     request: Request,
@@ -134,7 +135,7 @@ def read_decisions(
     ]
 
 
-@router.get("/decisions/{decision_id}")
+@router.get("/decisions/{decision_id}", responses=answers_as("application/json", "text/csv"))
 def read_decision(
     decision_id: int, actor: ApiActor, session: SessionDep, format: Format = "json"
 ) -> Any:

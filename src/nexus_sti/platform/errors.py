@@ -102,6 +102,9 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(exc.detail) if exc.detail else "error"
         if exc.status_code == 404:
             message = f"no page or endpoint at {request.url.path}"
+        headers = getattr(exc, "headers", None)  # e.g. 405's Allow
         if _wants_json(request):
-            return JSONResponse(error_body(code, message), exc.status_code)
-        return _page(request, exc.status_code, code, message, {})
+            return JSONResponse(error_body(code, message), exc.status_code, headers=headers)
+        page = _page(request, exc.status_code, code, message, {})
+        page.headers.update(headers or {})
+        return page

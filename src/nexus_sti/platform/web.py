@@ -27,6 +27,7 @@ from nexus_sti.platform.admission import Admission
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
 from nexus_sti.platform.headers import SecurityHeaders
+from nexus_sti.platform.openapi import install_openapi
 from nexus_sti.platform.settings import session_secret
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
@@ -87,6 +88,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders, https=settings.https_only)
     install_error_handlers(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in (
         accounts_api.router,

@@ -18,6 +18,7 @@ from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanation
 from nexus_sti.core import spreadsheet
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import ApiActor, SessionDep
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import service, studies
@@ -167,7 +168,7 @@ def _award_row(a: Award) -> dict[str, Any]:
     }
 
 
-@router.get("/calls/{reference}/awards")
+@router.get("/calls/{reference}/awards", responses=answers_as("application/json", "text/csv"))
 def read_awards(
     reference: str,
     actor: ApiActor,
