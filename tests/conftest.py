@@ -197,3 +197,59 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@contextmanager
+def served(database_url: str, data_dir: Path, *, workers: int = 1, **env: str) -> Iterator[Any]:
+    """``nexus serve`` in production mode as its own process group; yields (base URL, process).
+    Killed on exit if still running."""
+    import secrets
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx2
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        **os.environ,
+        "NEXUS_MODE": "production",
+        "NEXUS_SECRET_KEY": secrets.token_urlsafe(48),
+        "NEXUS_DATABASE_URL": database_url,
+        "NEXUS_DATA_DIR": str(data_dir),
+        **env,
+    }
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = data_dir / "serve.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from nexus_sti.platform.cli import main; main()", "serve",
+             "--port", str(port), "--workers", str(workers)],
+            env=environment, stdout=subprocess.DEVNULL, stderr=log_file,
+            start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                if httpx2.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"nexus serve did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

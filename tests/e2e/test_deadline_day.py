@@ -4,6 +4,8 @@ whose client left, and bounds request bodies before reading them."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 import time
@@ -26,7 +28,7 @@ from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.web import create_app
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
-from tests.conftest import Backend, live_server, make_settings
+from tests.conftest import Backend, live_server, make_settings, served
 
 
 def _rush_platform(backend: Backend, tmp_path: Path, **settings: Any) -> Platform:
@@ -251,3 +253,67 @@ def test_bodies_over_the_limit_are_refused_before_they_are_read(
             timeout=10,
         )
         assert anonymous.status_code == 401
+
+
+def test_nexus_serve_with_several_workers_starts_and_shares_one_database(
+    rush_platform: Platform, tmp_path: Path
+) -> None:
+    _, ready = _prepare(rush_platform, 8)
+    assert rush_platform.settings.database_url is not None
+    url = rush_platform.settings.database_url
+    with served(url, tmp_path / "serve", workers=2) as (base, _), ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda a: _submit(base, a), ready + ready))
+    assert {a.status_code for a in answers} == {200}
+    assert [a.json() for a in answers[:8]] == [a.json() for a in answers[8:]]
+
+
+def test_a_killed_server_loses_no_acknowledged_submission(
+    rush_platform: Platform, tmp_path: Path
+) -> None:
+    _, ready = _prepare(rush_platform, 200)
+    assert rush_platform.settings.database_url is not None
+    url = rush_platform.settings.database_url
+    receipts: dict[str, dict[str, Any]] = {}
+
+    def submit(applicant: ReadyApplicant) -> None:
+        try:
+            answer = _submit(base, applicant)
+        except httpx2.TransportError:
+            return  # cut off by the kill: no receipt was given
+        if answer.status_code == 200:
+            receipts[applicant.reference] = answer.json()
+
+    with served(url, tmp_path / "first") as (base, process), ThreadPoolExecutor(12) as pool:
+        futures = [pool.submit(submit, a) for a in ready]
+        waited = time.monotonic()
+        while len(receipts) < 10 and time.monotonic() - waited < 30:
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGKILL)  # kill -9 in the middle of the rush
+        for future in futures:
+            future.result()
+    assert 0 < len(receipts) < len(ready), "the kill should land mid-rush"
+    with rush_platform.session() as s:
+        rows = s.execute(select(Proposal.reference, Proposal.status)).all()
+        submitted = {ref for ref, status in rows if status == "submitted"}
+        per_receipt = dict(
+            s.execute(
+                select(Proposal.reference, func.count(Submission.id))
+                .join(Submission, Submission.proposal_id == Proposal.id)
+                .group_by(Proposal.reference)
+            ).all()
+        )
+        audited = dict(
+            s.execute(
+                select(AuditEntry.subject_id, func.count())
+                .where(AuditEntry.action == "proposal.submitted")
+                .group_by(AuditEntry.subject_id)
+            ).all()
+        )
+    assert set(receipts) <= submitted  # every receipt given is in the database
+    # Nothing half-written: a submitted proposal has exactly one receipt row and audit entry.
+    assert dict.fromkeys(submitted, 1) == per_receipt == audited
+    # After a restart the rest go through, and the acknowledged ones answer the same receipt.
+    with served(url, tmp_path / "second") as (base, _):
+        again = {a.reference: _submit(base, a) for a in ready}
+    assert {a.status_code for a in again.values()} == {200}
+    assert all(again[ref].json() == receipt for ref, receipt in receipts.items())
