@@ -15,7 +15,9 @@ What it does, per backend:
 3. the deadline is set ``--before`` seconds ahead; every applicant gets a send time drawn
    uniformly from the last ``--before`` seconds before the deadline to ``--after`` seconds after
    it, and at that time sends ``POST /api/v1/proposals/{ref}/submit`` twice concurrently (a
-   double click), each on its own connection; health is polled every 0.2 s meanwhile;
+   double click), each on its own connection; a submit answered 503 (busy) is sent again after
+   its Retry-After with the arrival proof it carried, up to ``--retries`` times, as the
+   a well-behaved API client does; health is polled every 0.2 s meanwhile;
 4. the database and the audit log are read back.
 
 It prints, for submissions sent before the deadline: accepted, refused, lost (no submission in
@@ -153,7 +155,8 @@ class Answer:
     status: int  # 0: the connection failed or was dropped
     body: bytes
     sent: float  # unix time the request was written
-    seconds: float
+    seconds: float  # until the final answer, retries included
+    busy: int = 0  # 503 answers before it, each retried after Retry-After with the proof
 
 
 async def _request(port: int, method: str, path: str, headers: dict[str, str]) -> Answer:
@@ -175,6 +178,22 @@ async def _request(port: int, method: str, path: str, headers: dict[str, str]) -
     return Answer(status, rest.partition(b"\r\n\r\n")[2], sent, time.perf_counter() - start)
 
 
+async def _submit(port: int, path: str, headers: dict[str, str], retries: int) -> Answer:
+    """A submit as a well-behaved client sends it: on 503 it waits Retry-After and sends it
+    again with the arrival proof the busy answer carried (``platform/arrival.py``)."""
+    first = await _request(port, "POST", path, headers)
+    answer, busy = first, 0
+    while answer.status == 503 and busy < retries:
+        busy += 1
+        details = json.loads(answer.body).get("error", {}).get("details", {})
+        await asyncio.sleep(2.0)
+        proof = details.get("arrival_proof")
+        answer = await _request(
+            port, "POST", path, headers | ({"Nexus-Arrival-Proof": proof} if proof else {})
+        )
+    return Answer(answer.status, answer.body, first.sent, time.time() - first.sent, busy)
+
+
 @dataclass
 class Rush:
     answers: dict[str, list[Answer]] = field(default_factory=dict)
@@ -183,7 +202,13 @@ class Rush:
 
 
 async def _rush(
-    port: int, applicants: list[list[str]], deadline: float, before: float, after: float, seed: int
+    port: int,
+    applicants: list[list[str]],
+    deadline: float,
+    before: float,
+    after: float,
+    seed: int,
+    retries: int,
 ) -> Rush:
     rng = random.Random(seed)
     result = Rush()
@@ -196,7 +221,7 @@ async def _rush(
         path = f"/api/v1/proposals/{reference}/submit"
         headers = {"Authorization": f"Bearer {token}"}
         pair = await asyncio.gather(
-            _request(port, "POST", path, headers), _request(port, "POST", path, headers)
+            _submit(port, path, headers, retries), _submit(port, path, headers, retries)
         )
         result.answers[reference] = list(pair)
 
@@ -286,7 +311,15 @@ def run_once(
         closes = datetime.fromtimestamp(deadline, UTC).isoformat()
         _helper(src, "deadline", url, data["call"], closes)
         rush = asyncio.run(
-            _rush(port, data["applicants"], deadline, args.before, args.after, args.seed)
+            _rush(
+                port,
+                data["applicants"],
+                deadline,
+                args.before,
+                args.after,
+                args.seed,
+                args.retries,
+            )
         )
         health_after = _wait_health(port, 300)
     finally:
@@ -316,6 +349,7 @@ def _tally(
             "duplicate_receipts",
             "double_audit",
             "server_errors",
+            "busy_answers",
         ),
         0,
     )
@@ -334,6 +368,7 @@ def _tally(
         sent = rush.send_at[reference]
         latencies += [a.seconds for a in answers]
         t["server_errors"] += sum(a.status == 0 or a.status >= 500 for a in answers)
+        t["busy_answers"] += sum(a.busy for a in answers)
         receipts = {a.body for a in answers if a.status == 200}
         t["duplicate_receipts"] += len(receipts) > 1
         t["double_audit"] += audits > 1
@@ -377,7 +412,8 @@ ROWS = (
     ("late_accepted", "  accepted (must be 0)"),
     ("duplicate_receipts", "double submits answered with two receipts"),
     ("double_audit", "proposals with more than one submission entry"),
-    ("server_errors", "server errors (5xx, dropped connections)"),
+    ("server_errors", "final answers 5xx or dropped connections"),
+    ("busy_answers", "busy answers (503) retried with the arrival proof"),
     ("p50_s", "submit p50 (s)"),
     ("p95_s", "submit p95 (s)"),
     ("p99_s", "submit p99 (s)"),
@@ -428,6 +464,9 @@ def main() -> None:
     parser.add_argument("--after", type=float, default=5.0)
     parser.add_argument("--grace", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--retries", type=int, default=5, help="retries of a submit answered 503 (0: none)"
+    )
     parser.add_argument("--baseline-src", type=Path)
     args = parser.parse_args()
 

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from nexus_sti.audit.tables import AuditEntry
 from nexus_sti.calls.tables import Call, Proposal, Submission
 from nexus_sti.demo.rush import ReadyApplicant, open_rush_call, prepare_applicants
+from nexus_sti.platform import arrival
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.web import create_app
@@ -317,3 +318,41 @@ def test_a_killed_server_loses_no_acknowledged_submission(
         again = {a.reference: _submit(base, a) for a in ready}
     assert {a.status_code for a in again.values()} == {200}
     assert all(again[ref].json() == receipt for ref, receipt in receipts.items())
+
+
+def test_a_busy_answer_before_the_deadline_carries_a_proof_that_keeps_the_retry_in_time(
+    backend: Backend, tmp_path: Path
+) -> None:
+    platform = _rush_platform(
+        backend, tmp_path, db_pool_size=1, db_max_overflow=0, queue_timeout_s=0.3
+    )
+    ref, (first, second) = _prepare(platform, 2)
+    with live_server(_slow_app(platform)) as base:
+        closes = utcnow() + timedelta(seconds=1.0)
+        _set_deadline(platform, ref, closes)
+        holder = _hold(base, 2.0)
+        busy = [_submit(base, a) for a in (first, second)]
+        holder.join()
+        assert utcnow() > closes
+        proofs = [b.headers["nexus-arrival-proof"] for b in busy]
+
+        def retry(applicant: ReadyApplicant, proof: str) -> httpx2.Response:
+            return httpx2.post(
+                f"{base}/api/v1/proposals/{applicant.reference}/submit",
+                headers={"Authorization": f"Bearer {applicant.token}", arrival.HEADER: proof},
+                timeout=30,
+            )
+
+        stamp, _, signature = proofs[1].partition("~")
+        forged = retry(second, f"{(utcnow() - timedelta(hours=1)).isoformat()}~{signature}")
+        borrowed = retry(second, proofs[0])  # another proposal's proof does not transfer
+        kept = retry(first, proofs[0])
+        own = retry(second, proofs[1])
+    platform.close()
+    assert [b.status_code for b in busy] == [503, 503]
+    assert busy[0].json()["error"]["details"]["arrival_proof"] == proofs[0]
+    assert forged.status_code == 422 and borrowed.status_code == 422  # judged now: late
+    assert kept.status_code == 200, kept.text
+    assert datetime.fromisoformat(kept.json()["submitted_at"]) < closes
+    assert own.status_code == 200
+    assert datetime.fromisoformat(own.json()["submitted_at"]) == datetime.fromisoformat(stamp)

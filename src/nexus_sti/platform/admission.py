@@ -11,7 +11,8 @@ One pure ASGI middleware, outermost, does three things before any route code run
   cookie) before a byte of the body is read.
 - **Admission.** At most ``capacity`` requests run at once (one per worker thread, and one
   thread per database connection). A request that cannot start within ``queue_timeout_s`` is
-  answered 503 with ``Retry-After`` instead of hanging; one whose client disconnects while it
+  answered 503 with ``Retry-After`` instead of hanging, and with a signed proof of its arrival
+  (``platform/arrival.py``) that a retry can send back; one whose client disconnects while it
   waits is dropped without touching the database.
 
 Health and static files bypass admission, so a busy server still says it is alive.
@@ -28,6 +29,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
+
+from nexus_sti.platform import arrival
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -89,12 +92,14 @@ class Admission:
         *,
         capacity: int,
         queue_timeout_s: float,
+        secret: str,
         limits: BodyLimits | None = None,
         exempt: tuple[str, ...] = ("/api/v1/health", "/static/"),
     ) -> None:
         self.app = app
         self.capacity = capacity
         self.queue_timeout_s = queue_timeout_s
+        self.secret = secret
         self.limits = limits or BodyLimits()
         self.exempt = exempt
         self._slots: asyncio.Semaphore | None = None
@@ -134,13 +139,17 @@ class Admission:
             return
         except TimeoutError:
             self.refused += 1
+            at = scope["state"]["arrived_at"]
+            proof = arrival.sign(self.secret, scope["method"], path, at)
             await _refuse(
                 send,
                 path,
                 503,
                 "busy",
-                "the server is busy; please try again in a few seconds",
-                {"Retry-After": str(RETRY_AFTER_S)},
+                "the server is busy; please try again in a few seconds (send the "
+                f"{arrival.HEADER} header back and the retry counts as arriving now)",
+                {"Retry-After": str(RETRY_AFTER_S), arrival.HEADER: proof},
+                {"arrived_at": at.isoformat(), "arrival_proof": proof},
             )
             return
         self.running += 1
@@ -241,11 +250,13 @@ async def _refuse(
     code: str,
     message: str,
     extra: dict[str, str] | None = None,
+    details: dict[str, str] | None = None,
 ) -> None:
     """Answer before the application runs, in the platform's JSON error shape (plain text for
     pages, where the browser shows it as is)."""
     if path.startswith("/api/"):
-        body = json.dumps({"error": {"code": code, "message": message, "details": {}}}).encode()
+        error = {"code": code, "message": message, "details": details or {}}
+        body = json.dumps({"error": error}).encode()
         media = "application/json"
     else:
         body = f"{message}\n".encode()

@@ -66,6 +66,7 @@ def create_app(platform: Platform) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    app.state.secret = session_secret(settings)
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))
@@ -73,7 +74,7 @@ def create_app(platform: Platform) -> FastAPI:
         )
     app.add_middleware(
         SessionMiddleware,
-        secret_key=session_secret(settings),
+        secret_key=app.state.secret,
         session_cookie="nexus_session",
         max_age=settings.session_max_age_s,
         same_site="lax",
@@ -85,6 +86,7 @@ def create_app(platform: Platform) -> FastAPI:
         Admission,
         capacity=settings.request_threads,
         queue_timeout_s=settings.queue_timeout_s,
+        secret=app.state.secret,
     )
     app.add_middleware(SecurityHeaders, https=settings.https_only)
     install_error_handlers(app)

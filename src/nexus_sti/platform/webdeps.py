@@ -24,6 +24,7 @@ from nexus_sti.accounts.tables import User
 from nexus_sti.areas.registry import areas_for
 from nexus_sti.core.countries import country
 from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
+from nexus_sti.platform import arrival
 from nexus_sti.platform.admission import arrived_at
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
@@ -111,10 +112,12 @@ def authenticate_login(request: Request, session: Session, username: str, passwo
 def submission_clock(request: Request) -> dict[str, Any]:
     """What a deadline is judged on: the request's arrival at the server and the grace rule."""
     settings = get_platform(request).settings
-    return {
-        "arrived_at": arrived_at(request.scope),
-        "grace": timedelta(seconds=settings.deadline_grace_s),
-    }
+    stamp = arrived_at(request.scope)
+    if stamp is not None:  # a retry after a busy answer counts from its first arrival
+        secret: str = request.app.state.secret
+        proof = request.headers.get(arrival.HEADER)
+        stamp = arrival.earliest(stamp, secret, request.method, request.url.path, proof)
+    return {"arrived_at": stamp, "grace": timedelta(seconds=settings.deadline_grace_s)}
 
 
 def csrf_token(request: Request) -> str:
