@@ -330,8 +330,17 @@ def test_a_busy_answer_before_the_deadline_carries_a_proof_that_keeps_the_retry_
     with live_server(_slow_app(platform)) as base:
         closes = utcnow() + timedelta(seconds=1.0)
         _set_deadline(platform, ref, closes)
-        holder = _hold(base, 2.0)
+        holder = _hold(base, 2.5)
         busy = [_submit(base, a) for a in (first, second)]
+        # Refused again while still busy, a retry's new proof states the first arrival.
+        again = httpx2.post(
+            f"{base}/api/v1/proposals/{first.reference}/submit",
+            headers={
+                "Authorization": f"Bearer {first.token}",
+                arrival.HEADER: busy[0].headers["nexus-arrival-proof"],
+            },
+            timeout=30,
+        )
         holder.join()
         assert utcnow() > closes
         proofs = [b.headers["nexus-arrival-proof"] for b in busy]
@@ -350,6 +359,8 @@ def test_a_busy_answer_before_the_deadline_carries_a_proof_that_keeps_the_retry_
         own = retry(second, proofs[1])
     platform.close()
     assert [b.status_code for b in busy] == [503, 503]
+    assert again.status_code == 503
+    assert again.headers["nexus-arrival-proof"] == proofs[0]
     assert busy[0].json()["error"]["details"]["arrival_proof"] == proofs[0]
     assert forged.status_code == 422 and borrowed.status_code == 422  # judged now: late
     assert kept.status_code == 200, kept.text

@@ -139,7 +139,14 @@ class Admission:
             return
         except TimeoutError:
             self.refused += 1
-            at = scope["state"]["arrived_at"]
+            # A retry refused again keeps its first arrival: the new proof states the earliest.
+            at = arrival.earliest(
+                scope["state"]["arrived_at"],
+                self.secret,
+                scope["method"],
+                path,
+                headers.get(arrival.HEADER.lower()),
+            )
             proof = arrival.sign(self.secret, scope["method"], path, at)
             await _refuse(
                 send,
