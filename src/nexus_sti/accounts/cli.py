@@ -17,6 +17,10 @@ from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 from nexus_sti.platform.db import utcnow
 
 app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
+PasswordOption = Annotated[
+    str,
+    typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters."),
+]
 
 
 @app.command("create")
@@ -28,12 +32,7 @@ def create(
     country: Annotated[
         str | None, typer.Option(help="ISO 3166 alpha-3; required for funding partners.")
     ] = None,
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters."
-        ),
-    ] = "",
+    password: PasswordOption = "",
 ) -> None:
     """Create an account (asks for the password unless --password is given)."""
     platform = migrated_platform()
@@ -56,12 +55,7 @@ def create(
 @app.command("password")
 def set_password(
     username: Annotated[str, typer.Argument(help="The account.")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True, hide_input=True, confirmation_prompt=True, help="12+ characters."
-        ),
-    ] = "",
+    password: PasswordOption = "",
 ) -> None:
     """Set an account's password; every login session the account had ends."""
     platform = migrated_platform()

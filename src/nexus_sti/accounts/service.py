@@ -222,9 +222,7 @@ def set_password(
 ) -> User:
     """Set an account's password (administrators, or the account itself); every session the
     account had ends with it."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound("user", username)
+    user = _user_named(session, username)
     if user.id != actor.user_id:
         _require(actor, "accounts.manage", "set another account's password")
     if broken := check_password_rules(password):
@@ -244,6 +242,13 @@ def set_password(
     return user
 
 
+def _user_named(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user", username)
+    return user
+
+
 def list_users(session: Session, *, actor: Actor) -> list[User]:
     _require(actor, "accounts.manage", "list accounts")
     return list(session.scalars(select(User).order_by(User.role, User.username)))
@@ -251,9 +256,7 @@ def list_users(session: Session, *, actor: Actor) -> list[User]:
 
 def deactivate_user(session: Session, *, actor: Actor, username: str, now: datetime) -> User:
     _require(actor, "accounts.manage", "deactivate accounts")
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise NotFound("user", username)
+    user = _user_named(session, username)
     if user.id == actor.user_id:
         raise Conflict("you cannot deactivate your own account", field="username")
     user.active = False

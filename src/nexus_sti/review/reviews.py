@@ -244,7 +244,19 @@ def _submitted_already(review: Review, marks: Any, final: bool) -> Review:
     )
 
 
-def _save(
+def _save(session: Session, **attempt: Any) -> Review:
+    """Save or submit, safe against itself running twice at once: the row is written with a
+    conditional update from its draft state (or inserted under the one-review-per-assignment
+    key), and the loser of a race looks again, finding the winner's review."""
+    try:
+        return _save_once(session, **attempt)
+    except _Raced:
+        session.rollback()
+        session.expire_all()
+        return _save_once(session, **attempt)
+
+
+def _save_once(
     session: Session,
     *,
     actor: Actor,
@@ -254,11 +266,9 @@ def _save(
     confidence: int | None,
     now: datetime,
     final: bool,
-    retried: bool = False,
 ) -> Review:
-    """Save or submit, safe against itself running twice at once: the row is written with a
-    conditional update from its draft state (or inserted under the one-review-per-assignment
-    key), and the loser of a race looks again, finding the winner's review."""
+    """One attempt at saving or submitting; ``_Raced`` if another request wrote the review
+    between this one's read and its write."""
     view = my_assignment(session, actor=actor, assignment_id=assignment_id)
     review = _writable(view, now)
     marks = validate_review(view.form.spec, scores, comments, confidence, final=final)
@@ -295,22 +305,8 @@ def _save(
                 raise _Raced
             for name, value in values.items():
                 set_committed_value(review, name, value)
-    except (IntegrityError, _Raced):
-        session.rollback()
-        if retried:
-            raise
-        session.expire_all()
-        return _save(
-            session,
-            actor=actor,
-            assignment_id=assignment_id,
-            scores=scores,
-            comments=comments,
-            confidence=confidence,
-            now=now,
-            final=final,
-            retried=True,
-        )
+    except IntegrityError:
+        raise _Raced from None
     summary: dict[str, Any] = {"proposal": view.proposal.reference}
     if final and marks.assessment is not None:
         summary |= {"total": marks.assessment.total, "passed": marks.assessment.passed}
