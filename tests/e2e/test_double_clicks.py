@@ -5,10 +5,15 @@ audit log, exactly once."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2
 from fastapi.testclient import TestClient
@@ -20,8 +25,8 @@ from nexus_sti.calls.tables import Call, Proposal
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.web import create_app
-from nexus_sti.selection.tables import Award
-from tests.conftest import live_server
+from nexus_sti.selection.tables import Award, SelectionRun
+from tests.conftest import live_server, served
 from tests.e2e.conftest import api_token
 from tests.e2e.test_selection_web import NOW, SYSTEM, ready_call
 from tests.service.test_review_reviews import COMMENTS, GOOD, reviewer_setup
@@ -123,3 +128,58 @@ def test_selection_approval_clicked_four_times_at_once(demo_platform: Platform) 
         call = s.scalar(select(Call).where(Call.reference == ref))
         assert call is not None and call.status == "decided"
     assert awards == run.json()["funded"] > 0
+
+
+def test_a_killed_server_leaves_an_approval_all_or_nothing(
+    demo_platform: Platform, tmp_path: Path
+) -> None:
+    ref = ready_call(demo_platform)
+    officer = _headers(demo_platform, "officer")
+    admin = _headers(demo_platform, "admin")
+    url = demo_platform.settings.database_url
+    assert url is not None
+    with served(url, tmp_path / "first") as (base, process):
+        run = httpx2.post(
+            f"{base}/api/v1/selection/calls/{ref}/runs",
+            headers=officer,
+            json={"parameters": {"time_limit": 5}, "note": "balanced"},
+            timeout=120,
+        )
+        assert run.status_code == 201, run.text
+        run_id, funded = run.json()["id"], run.json()["funded"]
+        with ThreadPoolExecutor(TIMES) as pool:
+            sent = [
+                pool.submit(
+                    httpx2.post,
+                    f"{base}/api/v1/selection/runs/{run_id}/decision",
+                    headers=admin,
+                    json={"approve": True, "note": "agreed"},
+                    timeout=60,
+                )
+                for _ in range(TIMES)
+            ]
+            time.sleep(0.02)
+            os.killpg(process.pid, signal.SIGKILL)  # kill -9 while approvals are in flight
+            for future in sent:
+                with contextlib.suppress(httpx2.TransportError):
+                    future.result()
+
+    def state() -> tuple[str, str, int, int]:
+        with demo_platform.session() as s:
+            run_status = s.scalar(select(SelectionRun.status).where(SelectionRun.id == run_id))
+            call_status = s.scalar(select(Call.status).where(Call.reference == ref))
+            awards = s.scalar(select(func.count()).select_from(Award)) or 0
+        assert run_status is not None and call_status is not None
+        return run_status, call_status, awards, _audited(demo_platform, "selection.approved")
+
+    # Either the whole decision was stored or none of it.
+    assert state() in {("approved", "decided", funded, 1), ("proposed", "in_review", 0, 0)}
+    with served(url, tmp_path / "second") as (base, _):
+        again = httpx2.post(
+            f"{base}/api/v1/selection/runs/{run_id}/decision",
+            headers=admin,
+            json={"approve": True, "note": "agreed"},
+            timeout=60,
+        )
+    assert again.status_code == 200, again.text
+    assert state() == ("approved", "decided", funded, 1)
