@@ -165,3 +165,30 @@ def test_every_error_type_has_one_json_shape_and_an_html_page(
         assert page.status_code == error_type.http_status
         assert page.headers["content-type"].startswith("text/html")
         assert EXAMPLES[error_type].message in page.text
+
+
+def test_an_unexpected_fault_gets_the_error_shape_and_a_request_id(
+    demo_platform: Platform,
+) -> None:
+    app = create_app(demo_platform)
+
+    def broken() -> None:
+        raise RuntimeError("solver gave up")
+
+    app.add_api_route("/api/v1/broken", broken)
+    app.add_api_route("/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        api = c.get("/api/v1/broken")
+        assert api.status_code == 500
+        assert api.headers["content-type"] == "application/json"
+        error = api.json()["error"]
+        assert error["code"] == "internal_error"
+        assert error["details"]["request_id"] == api.headers["x-request-id"]
+        assert error["details"]["request_id"] in error["message"]
+        page = c.get("/broken")
+        assert page.status_code == 500
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["x-request-id"] in page.text
+        assert page.headers["x-content-type-options"] == "nosniff"
+        # Every other answer carries its request id too.
+        assert len(c.get("/api/v1/health").headers["x-request-id"]) == 12

@@ -123,12 +123,17 @@ def test_applicant_dashboard_counts_down_open_calls_in_japan_time(client: TestCl
     assert "/proposals/new?call=DEMO-NEXUS-" in page
 
 
-def test_unbuilt_areas_say_so_plainly(client: TestClient) -> None:
+def test_unbuilt_areas_say_so_plainly_and_built_ones_lead_to_their_pages(
+    client: TestClient,
+) -> None:
     login(client, "officer")
-    page = client.get("/areas/selection")
+    page = client.get("/areas/monitoring")
     assert page.status_code == 200
     assert "Not built yet" in page.text
-    assert "issue 6" in page.text
+    assert "reports, outputs and inclusiveness metrics" in page.text
+    built = client.get("/areas/selection")
+    assert built.status_code == 303 and built.headers["location"] == "/selection"
+    assert "<strong>Not built yet.</strong>" not in client.get("/selection").text
     assert client.get("/areas/nonsense").status_code == 404
     login(client, "applicant")
     assert client.get("/areas/selection").status_code == 403

@@ -1,4 +1,5 @@
-"""The role dashboard and the pages of areas that are not built yet."""
+"""The role dashboard, and the pages of areas that are not built yet (a built area's address
+leads to its own pages)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.model import Role, check
 from nexus_sti.accounts.service import actor_for
@@ -79,4 +80,6 @@ def area_page(code: str, request: Request, user: PageUser) -> Response:
     role = Role(user.role)
     if not found.visible_to(role):
         raise PermissionDenied(f"open {found.title}", f"{role.label} accounts do not use this area")
+    if found.built:  # a built area has its own pages: go there
+        return RedirectResponse(f"/{found.code}", status_code=303)
     return render(request, "area.html", user, area=found, title=found.title)

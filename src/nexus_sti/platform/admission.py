@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,7 +117,9 @@ class Admission:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope.setdefault("state", {})["arrived_at"] = datetime.now(UTC)
+        state = scope.setdefault("state", {})
+        state["arrived_at"] = datetime.now(UTC)
+        state["request_id"] = secrets.token_hex(6)  # in logs and in any error it causes
         path: str = scope["path"]
         if path.startswith(self.exempt):
             await self.app(scope, receive, send)

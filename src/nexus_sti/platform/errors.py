@@ -7,6 +7,8 @@ JSON shape (every API error, including request validation)::
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 from urllib.parse import quote
 
@@ -16,9 +18,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nexus_sti.core.errors import Busy, NexusError, RateLimited
+from nexus_sti.platform.headers import PAGE_CSP
+
+log = logging.getLogger("nexus_sti.web")
 
 
 def _wants_json(request: Request) -> bool:
@@ -59,6 +64,36 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(body, exc.http_status, headers=headers)
         response = _page(request, exc.http_status, exc.code, exc.message, exc.details)
         response.headers.update(headers or {})
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Anything outside the hierarchy is a fault of ours: logged with the request's id, and
+        # answered in the same shapes as every other error, never a bare text/plain 500.
+        request_id = str(getattr(request.state, "request_id", "")) or secrets.token_hex(6)
+        log.error("request %s %s %s failed", request_id, request.method, request.url.path,
+                  exc_info=exc)  # fmt: skip
+        message = (
+            "something went wrong on the server; nothing more was changed. "
+            f"The error is logged under request id {request_id}."
+        )
+        details = {"request_id": request_id}
+        if _wants_json(request):
+            response: Response = JSONResponse(error_body("internal_error", message, details), 500)
+        else:
+            try:
+                response = _page(request, 500, "internal_error", message, details)
+            except Exception:  # the fault came before the session could be read
+                response = HTMLResponse(f"<h1>Error</h1><p>{message}</p>", 500)
+        # This answer comes from outside the middleware that sets the security headers.
+        response.headers.update(
+            {
+                "X-Request-Id": request_id,
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": PAGE_CSP,
+                "Referrer-Policy": "same-origin",
+            }
+        )
         return response
 
     @app.exception_handler(SQLAlchemyTimeout)

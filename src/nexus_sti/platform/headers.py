@@ -6,7 +6,8 @@
   ``base-uri``, ``form-action`` and ``object-src`` pinned; a download (``Content-Disposition:
   attachment``) gets ``sandbox; default-src 'none'``, so a file opened in the browser runs nothing;
 - ``X-Frame-Options: DENY`` for older browsers;
-- ``Strict-Transport-Security`` when the platform is served over HTTPS (secure cookies on).
+- ``Strict-Transport-Security`` when the platform is served over HTTPS (secure cookies on);
+- ``X-Request-Id``: the id the logs and any error of this request carry.
 
 A header the route set itself is kept.
 """
@@ -46,6 +47,9 @@ class SecurityHeaders:
                 }
                 if self.https:
                     wanted[b"strict-transport-security"] = HSTS.encode()
+                request_id = (scope.get("state") or {}).get("request_id")
+                if request_id:
+                    wanted[b"x-request-id"] = str(request_id).encode()
                 headers += [(k, v) for k, v in wanted.items() if k not in present]
                 message["headers"] = headers
             await send(message)
