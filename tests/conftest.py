@@ -32,6 +32,16 @@ from nexus_sti.programs.service import load_program
 from nexus_sti.reference.snapshot import load_snapshot
 
 REQUIRE_ALL = os.environ.get("NEXUS_REQUIRE_ALL_BACKENDS") == "1"
+
+
+def missing(what: str) -> None:
+    """Something a test needs is not here: a failure in CI (``NEXUS_REQUIRE_ALL_BACKENDS=1``),
+    a skip on a developer's machine."""
+    if REQUIRE_ALL:
+        pytest.fail(f"{what}; CI must have it")
+    pytest.skip(what)
+
+
 BACKENDS = ("sqlite", "postgres")
 _counter = itertools.count()
 

@@ -22,7 +22,11 @@ def test_index_json_has_every_figure_with_year_source_and_imputation(client: Tes
     countries = {c["iso3"]: c for c in body["countries"]}
     assert len(countries) == 12
     timor = countries["TLS"]
-    assert timor["rank_interval_5_95"][0] <= timor["rank"] <= timor["rank_interval_5_95"][1] + 2
+    # The rank is the point estimate's (default choices); the interval is the 5th-95th percentile
+    # over the perturbed Monte Carlo draws, so it need not contain the point rank: only its own
+    # order and range are checked here (docs/needs.md explains the two).
+    low, high = timor["rank_interval_5_95"]
+    assert 1 <= low <= high <= 12 and 1 <= timor["rank"] <= 12
     rd = next(i for i in timor["indicators"] if i["code"] == "GB.XPD.RSDV.GD.ZS")
     assert rd["value"] is None
     assert rd["imputation"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from typing import Any
 
 import pytest
@@ -395,11 +394,10 @@ def test_a_country_with_no_share_still_gets_its_minimum() -> None:
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_thousands_of_slots_are_quick_and_exact(method: Method) -> None:
+def test_thousands_of_slots_are_exact(method: Method) -> None:
+    # How fast: benchmarks/bench_apportionment.py (timings are not test assertions).
     shares = {code: float(i + 1) for i, code in enumerate(ASEAN_MEMBERS)}  # 1 … 11, Σ = 66
-    started = time.perf_counter()
     result = apportion(shares, 6600, method=method)
-    assert time.perf_counter() - started < 1.0
     # Quotas are whole numbers (100·(i + 1)), so every method must hit them exactly.
     assert result.slots == {code: 100 * (i + 1) for i, code in enumerate(ASEAN_MEMBERS)}
 

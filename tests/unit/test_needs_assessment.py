@@ -13,6 +13,7 @@ from nexus_sti.core.configfile import ConfigFileError
 from nexus_sti.needs.assessment import NeedsAssessment, assess_needs
 from nexus_sti.needs.model import load_index_config, parse_index_config
 from nexus_sti.reference.snapshot import load_snapshot
+from tests.conftest import missing
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
@@ -25,7 +26,7 @@ def assessment() -> NeedsAssessment:
 @cache
 def wdi() -> dict[tuple[str, str, int], float]:
     if not SHARED.exists():
-        pytest.skip(f"{SHARED} not present")
+        missing(f"{SHARED} not present")
     with (SHARED / "wdi_indicators.csv").open(encoding="utf-8") as f:
         return {
             (r["country_iso3"], r["indicator_code"], int(r["year"])): float(r["value"])

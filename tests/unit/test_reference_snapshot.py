@@ -21,6 +21,7 @@ from nexus_sti.reference.snapshot import (
     load_snapshot,
     write_snapshot,
 )
+from tests.conftest import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -95,7 +96,7 @@ def packaged() -> ReferenceSnapshot:
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data folder {SHARED_DATA} not present")
+        missing(f"shared data folder {SHARED_DATA} not present")
     return SHARED_DATA
 
 

@@ -74,7 +74,8 @@ def test_progress_reaches_the_total() -> None:
 
 
 def test_dask_gives_the_local_result() -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed
+
     study = small_study(scenarios=4)
     seen: list[int] = []
     with distributed.Client(
