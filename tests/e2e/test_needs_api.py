@@ -18,6 +18,7 @@ from tests.e2e.conftest import api_token
 def test_index_json_has_every_figure_with_year_source_and_imputation(client: TestClient) -> None:
     body = client.get("/api/v1/needs/index", headers=api_token(client, "analyst")).json()
     assert body["schema"] == "nexus-needs-index/1"
+    assert any("CC BY 4.0" in line for line in body["sources"])
     assert body["draws"] == 1000
     countries = {c["iso3"]: c for c in body["countries"]}
     assert len(countries) == 12

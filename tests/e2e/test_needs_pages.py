@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from nexus_sti.accounts.model import Actor
 from nexus_sti.core.countries import ASEAN_MEMBERS, COUNTRIES, country
 from nexus_sti.needs.service import current_assessment
+from nexus_sti.reference.snapshot import load_snapshot
 from tests.e2e.conftest import csrf_of, login
 
 
@@ -48,6 +49,8 @@ def test_officer_sees_the_index_with_chart_and_caveats(client: TestClient) -> No
     assert "Indicators left out" in html
     assert "1,000 Monte Carlo draws" in html
     assert "/api/v1/needs/index?format=csv" in html
+    for line in load_snapshot().attribution_lines():  # every source is credited on the page
+        assert line in html
     rows = table_rows(page.text, "The index, country by country")
     assert len(rows) == 12
     assert [int(r[3]) for r in rows] == list(range(1, 13))  # sorted by rank

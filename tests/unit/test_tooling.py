@@ -41,3 +41,20 @@ def test_locks_are_pinned_hashed_and_name_no_package_host() -> None:
         assert packages, name
         assert all(line.rstrip(" \\").count("==") == 1 for line in packages)
         assert text.count("--hash=sha256:") >= len(packages)
+
+
+def test_the_documented_audit_actions_are_the_ones_the_code_records() -> None:
+    """docs/architecture.md lists every audit action; a new one must be added there too."""
+    import re
+
+    source = "\n".join(p.read_text() for p in (ROOT / "src").rglob("*.py"))
+    literal = re.compile(r'action=(?:"([a-z_]+\.[a-z_.]+)"(?: if [^\n]+? else "([a-z_.]+)")?)')
+    actions = {a for pair in literal.findall(source) for a in pair if a}
+    templates = set(re.findall(r'action=f"([a-z_]+\.[a-z_]*)\{', source))
+    doc = (ROOT / "docs" / "architecture.md").read_text()
+    section = doc.split("## Audit log", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`([a-z_]+\.[a-z_<>]+)`", section))
+    assert len(actions) > 25 and templates
+    assert actions <= documented, f"not in docs/architecture.md: {sorted(actions - documented)}"
+    for prefix in templates:
+        assert any(d.startswith(prefix + "<") for d in documented), f"{prefix}<...> not documented"

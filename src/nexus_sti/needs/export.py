@@ -10,6 +10,7 @@ from nexus_sti.core import spreadsheet
 from nexus_sti.core.countries import country
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.targets import TargetsResult
+from nexus_sti.reference.snapshot import load_snapshot
 
 SCHEMA = "nexus-needs-index/1"
 
@@ -26,6 +27,7 @@ def assessment_json(a: NeedsAssessment) -> dict[str, Any]:
         "draws": a.draws,
         "index_config_sha256": a.config_digest,
         "snapshot_sha256": a.snapshot_digests,
+        "sources": load_snapshot().attribution_lines(),
         "dimensions": list(a.dimensions),
         "left_out": [asdict(d) for d in a.dropped],
         "outlier_treatment": a.treatments,

@@ -43,6 +43,7 @@ from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
+from nexus_sti.reference.snapshot import load_snapshot
 
 router = APIRouter(include_in_schema=False)
 
@@ -88,6 +89,7 @@ def needs_overview(request: Request, user: PageUser) -> Response:
         moves_most=sensitivity[0] if sensitivity else None,
         factor_words=FACTOR_WORDS,
         areas=[(priority_area(a.area).name, a) for a in assessment.areas],
+        sources=load_snapshot().attribution_lines(),
     )
 
 
