@@ -271,7 +271,7 @@ def test_nexus_serve_with_several_workers_starts_and_shares_one_database(
 def test_a_killed_server_loses_no_acknowledged_submission(
     rush_platform: Platform, tmp_path: Path
 ) -> None:
-    _, ready = _prepare(rush_platform, 200)
+    _, ready = _prepare(rush_platform, 120)
     assert rush_platform.settings.database_url is not None
     url = rush_platform.settings.database_url
     receipts: dict[str, dict[str, Any]] = {}
@@ -314,8 +314,9 @@ def test_a_killed_server_loses_no_acknowledged_submission(
     # Nothing half-written: a submitted proposal has exactly one receipt row and audit entry.
     assert dict.fromkeys(submitted, 1) == per_receipt == audited
     # After a restart the rest go through, and the acknowledged ones answer the same receipt.
-    with served(url, tmp_path / "second") as (base, _):
-        again = {a.reference: _submit(base, a) for a in ready}
+    with served(url, tmp_path / "second") as (base, _), ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda a: _submit(base, a), ready))
+    again = {a.reference: answer for a, answer in zip(ready, answers, strict=True)}
     assert {a.status_code for a in again.values()} == {200}
     assert all(again[ref].json() == receipt for ref, receipt in receipts.items())
 

