@@ -45,3 +45,19 @@ def test_errors_carry_what_the_user_needs() -> None:
     assert EXAMPLES[InvalidInput].details == {"field": "email", "rule": "must be an e-mail address"}
     assert EXAMPLES[RuleViolation].details["rule_id"] == "track.regional.industry"
     assert EXAMPLES[Infeasible].details["hint"] == "relax the country floors"
+
+
+def test_errors_raised_by_the_vocabulary_join_the_hierarchy() -> None:
+    from nexus_sti.core.countries import UnknownCountryError, country
+    from nexus_sti.core.money import CurrencyError, check_currency
+
+    with pytest.raises(CurrencyError) as money:
+        check_currency("XYZ")
+    assert isinstance(money.value, InvalidInput) and isinstance(money.value, ValueError)
+    assert money.value.to_dict()["details"]["field"] == "currency"
+    assert str(money.value).startswith("unknown currency 'XYZ'")
+    with pytest.raises(UnknownCountryError) as place:
+        country("ATL")
+    assert isinstance(place.value, InvalidInput) and isinstance(place.value, KeyError)
+    assert place.value.field == "country"
+    assert str(place.value).startswith("unknown country code 'ATL'")  # not KeyError's quoting

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from nexus_sti.core.errors import InvalidInput
+
 
 @dataclass(frozen=True, slots=True)
 class Country:
@@ -41,8 +43,15 @@ ISO3_CODES: tuple[str, ...] = tuple(c.iso3 for c in COUNTRIES)
 ASEAN_MEMBERS: tuple[str, ...] = tuple(c.iso3 for c in COUNTRIES if c.asean_member)
 
 
-class UnknownCountryError(KeyError):
-    """Raised for a code that is not one of the platform's countries."""
+class UnknownCountryError(InvalidInput, KeyError):
+    """Raised for a code that is not one of the platform's countries. Part of the error
+    hierarchy (422, field ``country``) and still a ``KeyError`` for lookups that expect one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("country", "country", message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def country(iso3: str) -> Country:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from nexus_sti.core.errors import InvalidInput
+
 # ISO 4217 code -> number of minor-unit digits, for the currencies of the 12 countries plus USD/EUR.
 MINOR_UNITS: dict[str, int] = {
     "JPY": 0,
@@ -30,8 +32,15 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 
-class CurrencyError(ValueError):
-    """An unknown currency, a mix of currencies, or a missing exchange rate."""
+class CurrencyError(InvalidInput, ValueError):
+    """An unknown currency, a mix of currencies, or a missing exchange rate. Part of the error
+    hierarchy (422, field ``currency``) and still a ``ValueError`` for callers that expect one."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("currency", "currency", message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def check_currency(code: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nexus_sti.core.countries import ISO3_CODES
+from nexus_sti.core.errors import InvalidInput
 
 SCHEMA = "nexus-reference-snapshot/1"
 
@@ -45,13 +46,14 @@ _VIA = re.compile(r"\bvia (?P<repo>\S+)")
 _COLLECTED = re.compile(r"collected from \S+ (?P<on>\d{4}-\d{2}-\d{2})")
 
 
-class SnapshotBuildError(ValueError):
-    """A source CSV cannot be turned into a snapshot; names the file, line and column."""
+class SnapshotBuildError(InvalidInput, ValueError):
+    """A source CSV cannot be turned into a snapshot; names the file, line and column (the
+    error hierarchy's ``InvalidInput``, with the column as its field)."""
 
     def __init__(self, file: Path, line: int | None, column: str | None, problem: str) -> None:
         where = str(file) + (f", line {line}" if line is not None else "")
         where += f", column {column!r}" if column is not None else ""
-        super().__init__(f"{where}: {problem}")
+        super().__init__(column or "file", problem, f"{where}: {problem}")
         self.file = file
         self.line = line
         self.column = column
