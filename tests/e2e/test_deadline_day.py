@@ -368,3 +368,55 @@ def test_a_busy_answer_before_the_deadline_carries_a_proof_that_keeps_the_retry_
     assert datetime.fromisoformat(kept.json()["submitted_at"]) < closes
     assert own.status_code == 200
     assert datetime.fromisoformat(own.json()["submitted_at"]) == datetime.fromisoformat(stamp)
+
+
+def test_a_page_submit_refused_as_busy_is_sent_again_with_its_first_arrival(
+    backend: Backend, tmp_path: Path
+) -> None:
+    import re
+    from html import unescape
+
+    from nexus_sti.demo.rush import RUSH_PASSWORD
+
+    platform = _rush_platform(
+        backend, tmp_path, db_pool_size=1, db_max_overflow=0, queue_timeout_s=0.3
+    )
+    ref, (applicant,) = _prepare(platform, 1)
+    with live_server(_slow_app(platform)) as base, httpx2.Client(base_url=base) as browser:
+        login_page = browser.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)
+        assert token is not None
+        browser.post(
+            "/login",
+            data={
+                "username": applicant.username,
+                "password": RUSH_PASSWORD,
+                "csrf_token": token.group(1),
+            },
+        )
+        page = browser.get(f"/proposals/{applicant.reference}").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf is not None
+        closes = utcnow() + timedelta(seconds=0.8)
+        _set_deadline(platform, ref, closes)
+        holder = _hold(base, 2.0)
+        busy = browser.post(
+            f"/proposals/{applicant.reference}/submit", data={"csrf_token": csrf.group(1)}
+        )
+        holder.join()
+        assert utcnow() > closes
+        # What the busy page's own form sends again, field for field.
+        fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', busy.text))
+        again = browser.post(
+            f"/proposals/{applicant.reference}/submit",
+            data={k: unescape(v) for k, v in fields.items()},
+        )
+    with platform.session() as s:
+        submitted_at = s.scalar(
+            select(Proposal.submitted_at).where(Proposal.reference == applicant.reference)
+        )
+    platform.close()
+    assert busy.status_code == 503 and "Send it again now" in busy.text
+    assert set(fields) == {"csrf_token", "arrival_proof"}
+    assert again.status_code == 303, again.text
+    assert submitted_at is not None and submitted_at <= closes

@@ -27,7 +27,9 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 
@@ -74,6 +76,14 @@ class BodyLimits:
 
 class _Disconnected(Exception):
     pass
+
+
+class _Busy(Exception):
+    """No slot came free in time; carries what was read of the body meanwhile."""
+
+    def __init__(self, buffered: list[Message]) -> None:
+        super().__init__("busy")
+        self.buffered = buffered
 
 
 class _TooLarge(HTTPException):
@@ -140,27 +150,9 @@ class Admission:
         except _TooLarge as exc:
             await _refuse(send, path, 413, "too_large", _too_large_message(exc.limit))
             return
-        except TimeoutError:
+        except _Busy as busy:
             self.refused += 1
-            # A retry refused again keeps its first arrival: the new proof states the earliest.
-            at = arrival.earliest(
-                scope["state"]["arrived_at"],
-                self.secret,
-                scope["method"],
-                path,
-                headers.get(arrival.HEADER.lower()),
-            )
-            proof = arrival.sign(self.secret, scope["method"], path, at)
-            await _refuse(
-                send,
-                path,
-                503,
-                "busy",
-                "the server is busy; please try again in a few seconds (send the "
-                f"{arrival.HEADER} header back and the retry counts as arriving now)",
-                {"Retry-After": str(RETRY_AFTER_S), arrival.HEADER: proof},
-                {"arrived_at": at.isoformat(), "arrival_proof": proof},
-            )
+            await self._busy(scope, send, headers, busy.buffered)
             return
         self.running += 1
         started = False
@@ -179,6 +171,46 @@ class Admission:
         finally:
             self.running -= 1
             self._semaphore().release()
+
+    async def _busy(
+        self, scope: Scope, send: Send, headers: dict[str, str], buffered: list[Message]
+    ) -> None:
+        """503 with Retry-After and a proof of arrival. A retry refused again keeps its first
+        arrival: the proof states the earliest one a valid proof it carried states. A page's
+        form post gets a page that sends the same form again, with the proof in it."""
+        method, path = scope["method"], scope["path"]
+        form = _form_fields(headers, buffered)
+        carried = headers.get(arrival.HEADER.lower()) or dict(form or []).get(arrival.FORM_FIELD)
+        at = arrival.earliest(scope["state"]["arrived_at"], self.secret, method, path, carried)
+        proof = arrival.sign(self.secret, method, path, at)
+        retry = {"Retry-After": str(RETRY_AFTER_S), arrival.HEADER: proof}
+        if form is not None and method == "POST" and not path.startswith("/api/"):
+            fields = [(k, v) for k, v in form if k != arrival.FORM_FIELD]
+            fields.append((arrival.FORM_FIELD, proof))
+            body = _send_again_page(path, fields, at).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [
+                        (b"content-type", b"text/html; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        *((k.lower().encode(), v.encode()) for k, v in retry.items()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await _refuse(
+            send,
+            path,
+            503,
+            "busy",
+            "the server is busy; please try again in a few seconds (send the "
+            f"{arrival.HEADER} header back and the retry counts as arriving when this did)",
+            retry,
+            {"arrived_at": at.isoformat(), "arrival_proof": proof},
+        )
 
     async def _admit(self, receive: Receive, limit: int) -> list[Message]:
         """Wait at most ``queue_timeout_s`` for a slot, reading and counting the body meanwhile
@@ -205,7 +237,7 @@ class Admission:
                     break
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    raise TimeoutError
+                    raise _Busy(buffered)
                 if reading is None:
                     # After the whole body, only a disconnect can come: that is what we watch.
                     reading = asyncio.ensure_future(receive())
@@ -241,6 +273,33 @@ def _replay(buffered: list[Message], receive: Receive, limit: int) -> Receive:
         return message
 
     return replay
+
+
+def _form_fields(headers: dict[str, str], buffered: list[Message]) -> list[tuple[str, str]] | None:
+    """The fields of a complete URL-encoded form body, else ``None``."""
+    if not headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    if not buffered or buffered[-1].get("more_body", False):
+        return None
+    raw = b"".join(m.get("body", b"") for m in buffered if m["type"] == "http.request")
+    return parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _send_again_page(path: str, fields: list[tuple[str, str]], at: datetime) -> str:
+    """A page that posts the same form again (by itself after a few seconds, or by a click)."""
+    inputs = "".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in fields
+    )
+    return (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Busy</title>'
+        "<h1>The server is busy</h1>"
+        f"<p>Your request reached the server at {at:%Y-%m-%d %H:%M:%S} UTC. It is sent again "
+        "in a few seconds and counts as arriving at that moment.</p>"
+        f'<form method="post" action="{escape(path)}">{inputs}'
+        '<button type="submit">Send it again now</button></form>'
+        f"<script>setTimeout(function () {{ document.forms[0].submit(); }}, "
+        f"{RETRY_AFTER_S * 1000});</script></html>"
+    )
 
 
 def _has_credentials(headers: dict[str, str]) -> bool:

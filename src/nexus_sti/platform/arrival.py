@@ -1,7 +1,9 @@
 """Proof of arrival: when the server is too busy to take a request it answers 503, and the
 answer carries a signed statement of when the request arrived. Sent back with the retry (header
 ``Nexus-Arrival-Proof``), it makes the retry count as arriving at that first moment, so an
-applicant refused for load a second before the deadline is not late when they try again.
+applicant refused for load a second before the deadline is not late when they try again. A
+page's form post gets a busy page that sends the same form again with the proof as the
+``arrival_proof`` field.
 
 The proof is bound to the method and path it was given for (for a submission, the proposal's
 reference), signed with the platform's secret, and honoured for 15 minutes.
@@ -14,6 +16,7 @@ import hmac
 from datetime import datetime, timedelta
 
 HEADER = "Nexus-Arrival-Proof"
+FORM_FIELD = "arrival_proof"  # the same, in a page's form sent again
 VALID_FOR = timedelta(minutes=15)
 
 

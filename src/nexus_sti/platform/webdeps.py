@@ -109,13 +109,15 @@ def authenticate_login(request: Request, session: Session, username: str, passwo
     return user
 
 
-def submission_clock(request: Request) -> dict[str, Any]:
-    """What a deadline is judged on: the request's arrival at the server and the grace rule."""
+def submission_clock(request: Request, proof: str | None = None) -> dict[str, Any]:
+    """What a deadline is judged on: the request's arrival at the server (or the earlier one a
+    proof of arrival states, sent as a header or, from a page, as the form field
+    ``arrival_proof``) and the grace rule."""
     settings = get_platform(request).settings
     stamp = arrived_at(request.scope)
     if stamp is not None:  # a retry after a busy answer counts from its first arrival
         secret: str = request.app.state.secret
-        proof = request.headers.get(arrival.HEADER)
+        proof = request.headers.get(arrival.HEADER) or proof
         stamp = arrival.earliest(stamp, secret, request.method, request.url.path, proof)
     return {"arrived_at": stamp, "grace": timedelta(seconds=settings.deadline_grace_s)}
 

@@ -309,13 +309,21 @@ def update_proposal_page(
 
 @router.post("/proposals/{reference}/submit", dependencies=[Depends(require_csrf)])
 def submit_proposal_page(
-    reference: str, request: Request, user: PageUser, session: SessionDep
+    reference: str,
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    arrival_proof: Annotated[str | None, Form()] = None,
 ) -> Response:
     actor = _require_applicant(user)
     service.readable_proposal(session, actor=actor, reference=reference)
     try:
         service.submit_proposal(
-            session, actor=actor, reference=reference, now=utcnow(), **submission_clock(request)
+            session,
+            actor=actor,
+            reference=reference,
+            now=utcnow(),
+            **submission_clock(request, arrival_proof),
         )
     except RuleViolation as exc:
         session.rollback()
