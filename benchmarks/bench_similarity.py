@@ -4,7 +4,7 @@
         [--seeds 1 2 3] [--quick] [--threads]
 
 For each backend (and each TF-IDF analyzer) prints mean precision@3, precision@5, MRR and
-NDCG@5 over the seeded labelled sets of ``nexus_sti.algorithms.expertise_benchmark``, the
+NDCG@5 over the seeded labelled sets of ``nexus_sti.demo.expertise_set``, the
 precision@5 ratio against word TF-IDF (the straightforward baseline) run in the same process,
 texts embedded per second, the paraphrase probe (rank the other phrasings of each sub-topic
 among all 168 phrasings, no surrounding text) and the multilingual probe (related beats
@@ -21,14 +21,6 @@ import time
 
 import numpy as np
 
-from nexus_sti.algorithms.expertise_benchmark import (
-    MULTILINGUAL_PROBE,
-    SUBTOPICS,
-    evaluate_backend,
-    expertise_benchmark,
-    multilingual_wins,
-    ranking_scores,
-)
 from nexus_sti.algorithms.similarity import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -37,6 +29,14 @@ from nexus_sti.algorithms.similarity import (
     SimilarityBackend,
     TfidfBackend,
     affinity,
+)
+from nexus_sti.demo.expertise_set import (
+    MULTILINGUAL_PROBE,
+    SUBTOPICS,
+    evaluate_backend,
+    expertise_benchmark,
+    multilingual_wins,
+    ranking_scores,
 )
 
 

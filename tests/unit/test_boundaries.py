@@ -20,7 +20,16 @@ PURE = [
     ),
     *(
         SRC / "demo" / f"{m}.py"
-        for m in ("generator", "names", "institutions", "texts", "params", "records", "reviews")
+        for m in (
+            "generator",
+            "names",
+            "institutions",
+            "texts",
+            "params",
+            "records",
+            "reviews",
+            "expertise_set",
+        )
     ),
 ]
 FORBIDDEN = ("sqlalchemy", "fastapi", "starlette", "nexus_sti.platform", "typer", "alembic")
@@ -44,3 +53,11 @@ def test_pure_modules_import_no_shell() -> None:
         assert not bad, f"{f.relative_to(SRC)} imports {bad}"
         text = f.read_text()
         assert "datetime.now" not in text and "np.random.seed" not in text, f
+
+
+def test_algorithms_import_nothing_of_the_platform_but_core() -> None:
+    """Solvers depend on the shared vocabulary only, never on a context or the demo."""
+    for f in (SRC / "algorithms").rglob("*.py"):
+        ours = {i for i in imports_of(f) if i.startswith("nexus_sti")}
+        bad = {i for i in ours if not i.startswith(("nexus_sti.core", "nexus_sti.algorithms"))}
+        assert not bad, f"{f.relative_to(SRC)} imports {bad}"

@@ -14,14 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nexus_sti.algorithms.expertise_benchmark import (
-    MULTILINGUAL_PROBE,
-    ExpertiseBenchmark,
-    evaluate_backend,
-    expertise_benchmark,
-    multilingual_wins,
-    ranking_scores,
-)
 from nexus_sti.algorithms.similarity import (
     DEFAULT_BACKEND,
     BackendUnavailable,
@@ -40,6 +32,14 @@ from nexus_sti.algorithms.similarity import (
     packaged_minilm_tokenizer,
     unit_rows,
     vector_key,
+)
+from nexus_sti.demo.expertise_set import (
+    MULTILINGUAL_PROBE,
+    ExpertiseBenchmark,
+    evaluate_backend,
+    expertise_benchmark,
+    multilingual_wins,
+    ranking_scores,
 )
 
 TEXTS = [

@@ -29,7 +29,7 @@ def _split(text: str) -> tuple[str, ...]:
     return tuple(" ".join(item.split()) for item in text.split(";") if item.strip())
 
 
-_PHRASES: dict[str, _AreaPhrases] = {
+AREA_PHRASES: dict[str, _AreaPhrases] = {
     "climate": _AreaPhrases(
         topics=_split(
             """compound flood risk in coastal cities; urban heat stress; monsoon rainfall extremes;
@@ -348,7 +348,7 @@ def proposal_text(
     rng: np.random.Generator,
 ) -> tuple[str, str]:
     """An invented (title, abstract) for a proposal in ``area`` with the named ASEAN partners."""
-    phrases = _PHRASES[area]
+    phrases = AREA_PHRASES[area]
     partner_names = [_IN_PROSE.get(n, n) for n in partner_names]
     topic, purpose = _pick(phrases.topics, rng), _pick(phrases.purposes, rng)
     method_indices = rng.choice(len(phrases.methods), size=2, replace=False)

@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from nexus_sti.algorithms.similarity import SimilarityBackend, affinity
 from nexus_sti.core.areas import AREA_CODES
-from nexus_sti.demo.texts import _PHRASES, join_names
+from nexus_sti.demo.texts import AREA_PHRASES, join_names
 
 
 def _subtopics(text: str) -> tuple[tuple[str, ...], ...]:
@@ -264,7 +264,7 @@ def _two_phrasings(topic: Topic, rng: np.random.Generator) -> tuple[str, str]:
 
 
 def _proposal(topic: Topic, rng: np.random.Generator) -> str:
-    area = _PHRASES[topic[0]]
+    area = AREA_PHRASES[topic[0]]
     a, b = _two_phrasings(topic, rng)
     first, second = rng.choice(len(area.methods), size=2, replace=False)
     method, method2 = area.methods[int(first)], area.methods[int(second)]
@@ -284,7 +284,7 @@ def _proposal(topic: Topic, rng: np.random.Generator) -> str:
 def _publications(topic: Topic, count: int, rng: np.random.Generator) -> list[str]:
     """``count`` titles on ``topic`` in the one or two phrasings this author happens to use, so
     a reviewer's words need not be the proposal's."""
-    area = _PHRASES[topic[0]]
+    area = AREA_PHRASES[topic[0]]
     phrasings = SUBTOPICS[topic[0]][topic[1]]
     own = rng.choice(len(phrasings), size=int(rng.integers(1, 3)), replace=False)
     titles = []
@@ -304,7 +304,7 @@ def _profile(topics: Sequence[Topic], rng: np.random.Generator) -> str:
     titles = _publications(main, int(rng.integers(2, 5)), rng)
     for topic in other:
         titles += _publications(topic, int(rng.integers(1, 3)), rng)
-    area = _PHRASES[main[0]]
+    area = AREA_PHRASES[main[0]]
     titles.append(f"{_cap(_pick(area.methods, rng))} {_pick(area.purposes, rng)}")
     order = rng.permutation(len(titles))
     return "Publications: " + "; ".join(titles[int(i)] for i in order) + "."
