@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
-import time
-from collections.abc import Callable
 from typing import get_args
+
+from timing import median_ms
 
 from nexus_sti.algorithms.apportionment import Method, apportion
 from nexus_sti.core.countries import ASEAN_MEMBERS
@@ -31,15 +30,6 @@ def naive_huntington_hill(shares: dict[str, float], slots: int) -> dict[str, int
         )
         given[best] += 1
     return given
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -10,14 +10,13 @@ machines are shared and noisy, so read the ratios, not the absolute times.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from timing import median_ms
 
 from nexus_sti.accounts.model import Actor, Role
 from nexus_sti.accounts.security import hash_password, password_hasher, verify_password
@@ -28,15 +27,6 @@ from nexus_sti.platform import db
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
 from nexus_sti.reference.snapshot import load_snapshot
-
-
-def median_ms(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
