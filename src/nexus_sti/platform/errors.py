@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nexus_sti.core.errors import Busy, NexusError, RateLimited
-from nexus_sti.platform.headers import PAGE_CSP
+from nexus_sti.platform.headers import security_headers
 
 log = logging.getLogger("nexus_sti.web")
 
@@ -86,13 +86,9 @@ def install_error_handlers(app: FastAPI) -> None:
             except Exception:  # the fault came before the session could be read
                 response = HTMLResponse(f"<h1>Error</h1><p>{message}</p>", 500)
         # This answer comes from outside the middleware that sets the security headers.
+        https = bool(request.app.state.platform.settings.https_only)
         response.headers.update(
-            {
-                "X-Request-Id": request_id,
-                "X-Content-Type-Options": "nosniff",
-                "Content-Security-Policy": PAGE_CSP,
-                "Referrer-Policy": "same-origin",
-            }
+            security_headers(download=False, https=https, request_id=request_id)
         )
         return response
 

@@ -21,6 +21,21 @@ DOWNLOAD_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=31536000"
 
 
+def security_headers(*, download: bool, https: bool, request_id: str | None) -> dict[str, str]:
+    """The headers every answer carries (lower-case names)."""
+    wanted = {
+        "x-content-type-options": "nosniff",
+        "referrer-policy": "same-origin",
+        "content-security-policy": DOWNLOAD_CSP if download else PAGE_CSP,
+        "x-frame-options": "DENY",
+    }
+    if https:
+        wanted["strict-transport-security"] = HSTS
+    if request_id:
+        wanted["x-request-id"] = request_id
+    return wanted
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
@@ -39,18 +54,15 @@ class SecurityHeaders:
                     k.lower() == b"content-disposition" and v.lower().startswith(b"attachment")
                     for k, v in headers
                 )
-                wanted = {
-                    b"x-content-type-options": b"nosniff",
-                    b"referrer-policy": b"same-origin",
-                    b"content-security-policy": (DOWNLOAD_CSP if download else PAGE_CSP).encode(),
-                    b"x-frame-options": b"DENY",
-                }
-                if self.https:
-                    wanted[b"strict-transport-security"] = HSTS.encode()
                 request_id = (scope.get("state") or {}).get("request_id")
-                if request_id:
-                    wanted[b"x-request-id"] = str(request_id).encode()
-                headers += [(k, v) for k, v in wanted.items() if k not in present]
+                wanted = security_headers(
+                    download=download,
+                    https=self.https,
+                    request_id=str(request_id) if request_id else None,
+                )
+                headers += [
+                    (k.encode(), v.encode()) for k, v in wanted.items() if k.encode() not in present
+                ]
                 message["headers"] = headers
             await send(message)
 
