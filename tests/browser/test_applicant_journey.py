@@ -118,7 +118,7 @@ def test_applicant_drafts_fixes_and_submits_and_the_officer_screens_it(
 
             expect(page).to_have_url(re.compile(rf"/proposals/{call.reference}-\d{{4}}-\w+$"))
             checks = page.locator("section[aria-labelledby=checks]")
-            failing = checks.locator("tr.fail", has_text="consortium.member_states")
+            failing = checks.locator("tr.fail", has_text="consortium.countries")
             expect(failing).to_contain_text("this consortium has 2 (Thailand, Viet Nam)")
             invitation = page.locator("a[data-invitation]", has_text="/invitations/")
             expect(invitation).to_have_count(2)
@@ -130,7 +130,7 @@ def test_applicant_drafts_fixes_and_submits_and_the_officer_screens_it(
             fill_member(page, 3, name="", **{"e-mail": ""}, organisation="")
             page.get_by_role("button", name="Save as version 2").click()
             expect(page.get_by_role("status")).to_contain_text("Saved as version 2.")
-            expect(checks.locator("tr.pass", has_text="consortium.member_states")).to_be_visible()
+            expect(checks.locator("tr.pass", has_text="consortium.countries")).to_be_visible()
             expect(checks.locator("tr.fail", has_text="consortium.confirmed")).to_contain_text(
                 "waiting for สมชาย ใจดี"
             )

@@ -156,8 +156,8 @@ def test_applicant_sees_open_calls_in_japan_time_with_a_countdown(client: TestCl
     text = unescape(detail.text)
     assert "Taking submissions" in text
     assert "(UTC+09:00, Asia/Tokyo)" in text and " UTC" in text
-    assert "Lead investigators from the required number of member states" in text
-    assert "consortium.member_states" in text
+    assert "Lead investigators from the required number of countries" in text
+    assert "consortium.countries" in text
     assert f'href="/proposals/new?call={call}"' in detail.text
     closed = unescape(client.get(f"/calls/{closed_call(client)}").text)
     assert "Start a proposal" not in closed
@@ -267,12 +267,12 @@ def test_applicant_drafts_a_proposal_and_the_checks_list_what_fails(client: Test
     assert "Draft " in html and "saved as version 1" in html
     assert "(UTC+09:00, Asia/Tokyo)" in html
     verdicts = verdict_rows(page.text)
-    assert verdicts["consortium.member_states"][0] == "✗"
+    assert verdicts["consortium.countries"][0] == "✗"
     assert (
-        "exactly 1 member state(s); this consortium has 2 (Thailand, Viet Nam)"
-        in (verdicts["consortium.member_states"][1])
+        "exactly 1 partner country; this consortium has 2 (Thailand, Viet Nam)"
+        in (verdicts["consortium.countries"][1])
     )
-    assert verdicts["consortium.japan_lead"][0] == "✓"
+    assert verdicts["consortium.lead"][0] == "✓"
     assert verdicts["consortium.confirmed"][0] == "✗"
     assert verdicts["attachments.required"][0] == "✗"
     links = invitation_links(page.text)
@@ -481,7 +481,7 @@ def test_officer_screens_a_call_and_overrides_a_verdict(client: TestClient) -> N
     page = client.get(f"/calls/{call}/screening")
     assert page.status_code == 200
     html = unescape(page.text)
-    assert "consortium.member_states" in html and "attachments.required" in html
+    assert "consortium.countries" in html and "attachments.required" in html
     assert html.count('href="/proposals/DEMO-') >= 5
     first = re.search(r'name="reference" value="([^"]+)"', page.text)
     assert first

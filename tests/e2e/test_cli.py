@@ -95,7 +95,7 @@ def test_accounts_tokens_and_errors(cli: Cli) -> None:
         "--email", "thu@example.org", "--password", "long enough pass",
     )  # fmt: skip
     assert code == 2
-    assert "country" in err and "ASEAN member state" in err
+    assert "country" in err and "the funder they represent" in err
     code, out, err = cli(
         "accounts", "create", "thu", "--role", "funding_partner", "--name", "Trần Thu",
         "--email", "thu@example.org", "--password", "long enough pass", "--country", "vnm",

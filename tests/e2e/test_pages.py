@@ -77,7 +77,7 @@ def test_login_ignores_offsite_next(client: TestClient) -> None:
 def test_officer_dashboard_has_chart_and_audit(client: TestClient) -> None:
     login(client, "officer")
     page = client.get("/").text
-    assert "<svg" in page and "Proposals involving each ASEAN member state" in page
+    assert "<svg" in page and "Proposals involving each of the ASEAN member states" in page
     assert "demo.seeded" in page
 
 
@@ -144,7 +144,7 @@ def test_program_page_shows_the_rules(client: TestClient) -> None:
     page = client.get("/program").text
     assert "100,000,000.00 USD" in page
     assert "Regional applied research" in page
-    assert "Japan + 2 or more member state(s)" in page
+    assert "lead from JPN; 2+ partner countries; 1+ industry" in page
 
 
 def test_admin_creates_account_and_bad_input_changes_nothing(client: TestClient) -> None:
@@ -154,11 +154,11 @@ def test_admin_creates_account_and_bad_input_changes_nothing(client: TestClient)
     bad = client.post(
         "/accounts",
         data={"username": "vn-partner", "password": "long enough pass", "role": "funding_partner",
-              "display_name": "Đặng Văn Minh", "email": "m@example.org", "country": "JPN",
+              "display_name": "Đặng Văn Minh", "email": "m@example.org", "country": "FRA",
               "csrf_token": token},
     )  # fmt: skip
     assert bad.status_code == 422
-    assert "country" in bad.text and "ASEAN member state" in bad.text
+    assert "country" in bad.text and "the funder they represent" in bad.text
     assert "vn-partner" not in client.get("/accounts").text
     good = client.post(
         "/accounts",

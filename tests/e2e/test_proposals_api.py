@@ -51,7 +51,7 @@ def test_calls_show_deadlines_in_the_callers_time_zone(client: TestClient) -> No
     partner = client.get("/api/v1/calls", headers=api_token(client, "partner-tha")).json()
     assert all("(UTC+07:00, Asia/Bangkok)" in c["closes_local"] for c in partner)
     rules = {r["rule_id"] for r in calls[0]["rules"]}
-    assert "consortium.japan_lead" in rules
+    assert "consortium.lead" in rules
 
 
 def test_applicant_journey_over_the_api(client: TestClient) -> None:

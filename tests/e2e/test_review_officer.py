@@ -30,8 +30,8 @@ def test_officer_pages_run_an_assignment_and_refuse_a_bad_swap(client: TestClien
     form = {
         "csrf_token": csrf_of(page.text),
         "backend": "static",
-        "japan_minimum": "1",
-        "member_state_minimum": "1",
+        "minimum_home": "1",
+        "minimum_member_state": "1",
         "outside_minimum": "0",
         "coauthorship_years": "3",
     }
@@ -46,7 +46,8 @@ def test_officer_pages_run_an_assignment_and_refuse_a_bad_swap(client: TestClien
     impossible = client.post(f"/review/calls/{ref}/assignment", data={**form, "k": "20"})
     assert impossible.status_code == 422 and "Nothing was saved" in impossible.text
     outside = client.post(f"/review/calls/{ref}/assignment", data={**form, "outside_minimum": "1"})
-    assert outside.status_code == 422 and "member-state" in outside.text
+    assert outside.status_code == 422 and "set the member_state minimum to 0" in outside.text
+    assert "Japan-based reviewers, at least" in page.text  # the program file's group names
 
     current = client.get(f"/api/v1/review/calls/{ref}/assignment", headers=headers).json()
     pair = current["pairs"][0]

@@ -101,3 +101,32 @@ def test_names_in_every_script_round_trip(platform: Platform) -> None:
         assert stored == NAMES
         found = s.scalar(select(Researcher.country).where(Researcher.name_local.like("%ใจดี%")))
         assert found == "THA"
+
+
+def test_overrides_of_renamed_rules_keep_applying_after_the_upgrade(
+    demo_platform: Platform,
+) -> None:
+    """Migration 0007: an officer's override stored under a rule's old, program-specific id
+    (``consortium.japan_lead``) is found under the rule's new id after the upgrade, and the
+    downgrade gives the old id back."""
+    engine = demo_platform.engine
+    db.downgrade(engine, "0006")
+    with engine.begin() as conn:
+        proposal = conn.execute(text("SELECT min(id) FROM proposals")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO eligibility_overrides (proposal_id, rule_id, passed, justification,"
+                " decided_by_label, decided_at) VALUES (:p, 'consortium.japan_lead', true,"
+                " 'lead confirmed by letter', 'officer', :at)"
+            ),
+            {"p": proposal, "at": NOW},
+        )
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT rule_id FROM eligibility_overrides")).scalars().all()
+    assert ids == ["consortium.lead"]
+    db.downgrade(engine, "0006")
+    with engine.connect() as conn:
+        ids = conn.execute(text("SELECT rule_id FROM eligibility_overrides")).scalars().all()
+    assert ids == ["consortium.japan_lead"]
+    db.upgrade(engine)

@@ -96,7 +96,7 @@ def test_assignment_respects_every_rule_is_saved_audited_and_cached(session: Ses
     assert run.result["status"] == "optimal" and run.result["proven_optimal"]
     assert run.result["min_per_proposal"] == min(run.result["per_proposal"].values())
     assert sum(run.result["load_histogram"].values()) == len(problem.found.entries)
-    assert {r["group"] for r in run.result["rules"]} == {"JPN", "member_state"}
+    assert {r["group"] for r in run.result["rules"]} == {"home", "member_state"}
     audit = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "review.assignment_saved")
     ).one()
@@ -130,7 +130,7 @@ def test_infeasible_assignment_names_the_proposals(session: Session) -> None:
     )
     session.execute(update(CallReviewer).values(max_load=100))
     session.commit()
-    params = AssignmentParams(backend="static", k=4, japan_minimum=0, member_state_minimum=0)
+    params = AssignmentParams(backend="static", k=4, group_minimums={"home": 0, "member_state": 0})
     with pytest.raises(AssignmentInfeasible) as caught:
         assignments.run_assignment(
             session, actor=actor, call_reference=ref, params=params, now=utcnow()
@@ -158,7 +158,7 @@ def test_swaps_are_checked_against_every_rule(session: Session) -> None:
     column = {e.profile.id: j for j, e in enumerate(entries)}
     proposal = problem.proposals[0]
     on_p = [r.reviewer_id for r in rows if r.proposal_id == proposal.id]
-    japanese = next(rid for rid in on_p if label[rid] == "JPN")
+    japanese = next(rid for rid in on_p if label[rid] == "home")
 
     conflicted = next(e.profile.id for e in entries if matrix[0, column[e.profile.id]])
     with pytest.raises(RuleViolation) as refused:
@@ -177,18 +177,18 @@ def test_swaps_are_checked_against_every_rule(session: Session) -> None:
         and e.profile.id not in on_p
         and load[e.profile.id] < e.membership.max_load
     )
-    if sum(label[rid] == "JPN" for rid in on_p) == 1:
+    if sum(label[rid] == "home" for rid in on_p) == 1:
         with pytest.raises(RuleViolation) as diversity:
             assignments.swap_reviewer(
                 session, actor=actor, call_reference=ref, proposal_reference=proposal.reference,
                 old_reviewer_id=japanese, new_reviewer_id=member_state, now=utcnow(),
             )  # fmt: skip
-        assert any("'JPN'" in v for v in diversity.value.details["violations"])
+        assert any("'home'" in v for v in diversity.value.details["violations"])
 
     replacement = next(
         e.profile.id
         for e in entries
-        if label[e.profile.id] == "JPN"
+        if label[e.profile.id] == "home"
         and not matrix[0, column[e.profile.id]]
         and e.profile.id not in on_p
         and load[e.profile.id] < e.membership.max_load

@@ -17,6 +17,7 @@ from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied, Rule
 from nexus_sti.needs.service import save_targets
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.context import Platform
+from nexus_sti.programs.loader import load_preset
 from nexus_sti.proposals import screening
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection import service, studies
@@ -250,5 +251,7 @@ def test_bad_hand_set_bands_name_the_field() -> None:
 
     with pytest.raises(ValidationError, match="must not exceed"):
         PlaceBand(low=3, high=1)
-    with pytest.raises(ValidationError, match="member states"):
-        SelectionParams(band_overrides={"JPN": PlaceBand(low=1)})
+    with pytest.raises(InvalidInput, match=r"partner countries \(BRN, .*\), not JPN"):
+        SelectionParams(band_overrides={"JPN": PlaceBand(low=1)}).check_bands(
+            load_preset().config.partner_countries
+        )

@@ -1,6 +1,7 @@
 """The functional core stays pure: core/ and algorithms/ import no database, web or settings."""
 
 import ast
+import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "nexus_sti"
@@ -61,3 +62,31 @@ def test_algorithms_import_nothing_of_the_platform_but_core() -> None:
         ours = {i for i in imports_of(f) if i.startswith("nexus_sti")}
         bad = {i for i in ours if not i.startswith(("nexus_sti.core", "nexus_sti.algorithms"))}
         assert not bad, f"{f.relative_to(SRC)} imports {bad}"
+
+
+# Where a country of one program may be named: the shared vocabulary (the country registry and
+# currencies), the reference data, the synthetic demo data, and the program and index presets.
+PROGRAM_FREE_EXEMPT = ("core", "reference", "demo")
+# Format 1 of the program file had the reference program's role codes built in; the reader of
+# that format writes them out, so old files keep their stored roles.
+FORMAT_HISTORY = (SRC / "programs" / "upgrade.py",)
+ONE_PROGRAM = re.compile(r'"JPN"|Japan|ASEAN_MEMBERS|lead_jp|lead_ams')
+
+
+def test_no_program_is_written_into_the_domain_code() -> None:
+    """Programs are data: outside the vocabulary, the reference data, the demo and the presets,
+    no Python file names the reference program's home country, its partners or its roles."""
+    found = [
+        f"{f.relative_to(SRC)}:{n}: {line.strip()}"
+        for f in sorted(SRC.rglob("*.py"))
+        if f.relative_to(SRC).parts[0] not in PROGRAM_FREE_EXEMPT and f not in FORMAT_HISTORY
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1)
+        if ONE_PROGRAM.search(line)
+    ]
+    assert found == [], "\n".join(found)
+
+
+def test_the_program_free_check_would_catch_a_program_rule() -> None:
+    assert ONE_PROGRAM.search('if lead.country != "JPN":')
+    assert ONE_PROGRAM.search("the Japanese-side lead")
+    assert not ONE_PROGRAM.search("config.home_country")

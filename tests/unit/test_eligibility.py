@@ -14,23 +14,21 @@ from nexus_sti.proposals.eligibility import (
     apply_overrides,
     check_eligibility,
     is_eligible,
+    rules_for_call,
 )
 from nexus_sti.proposals.model import ProposalContent, parse_content
 
 CONFIG = load_preset().config
-MEMBER_STATES = tuple(c for c in CONFIG.program.countries if c != "JPN")
+EASIA = load_preset("easia").config
 
 
-def rules(track: str) -> CallRules:
-    return CallRules(
+def rules(track: str, config: Any = CONFIG) -> CallRules:
+    return rules_for_call(
+        config,
+        track,
         call_reference="NEXUS-2027-BIL",
-        track=CONFIG.track(track),
         call_areas=("climate", "energy", "ai"),
-        funders={f.code: f for f in CONFIG.funders},
-        implementing_agency="jst",
-        rates=CONFIG.rate_table(),
         rate_date=date(2027, 1, 1),
-        member_states=MEMBER_STATES,
     )
 
 
@@ -78,22 +76,37 @@ def test_a_good_bilateral_proposal_passes_every_rule() -> None:
         Context(attachments=("project_description",)),
     )
     assert is_eligible(verdicts)
-    assert {v.rule_id for v in verdicts} >= {"consortium.japan_lead", "consortium.member_states",
+    assert {v.rule_id for v in verdicts} >= {"consortium.lead", "consortium.countries",
                                              "budget.caps", "attachments.required"}  # fmt: skip
 
 
-def test_bilateral_means_exactly_one_member_state() -> None:
+def test_bilateral_means_exactly_one_partner_country() -> None:
     raw = bilateral()
     raw["members"] = [*raw["members"], member("Somchai Jaidee", "THA", "lead_ams")]
     assert (
-        "exactly 1 member state(s); this consortium has 2 (Thailand, Viet Nam)"
-        in failing(parse_content(raw))["consortium.member_states"]
+        "exactly 1 partner country; this consortium has 2 (Thailand, Viet Nam)"
+        in failing(parse_content(raw))["consortium.countries"]
+    )
+
+
+def test_the_lead_must_be_based_where_the_track_says() -> None:
+    raw = bilateral()
+    raw["members"][0]["country"] = "THA"
+    problems = failing(parse_content(raw))
+    assert "must be based in Japan" in problems["consortium.lead"]
+    raw = bilateral()
+    raw["members"][1]["country"] = "JPN"
+    assert "must be based in BRN, KHM" in failing(parse_content(raw))["consortium.roles"]
+    raw["members"][1]["role"] = "observer"
+    assert (
+        "'observer' is not a role of this program"
+        in failing(parse_content(raw))["consortium.roles"]
     )
 
 
 def test_regional_needs_two_member_states_and_industry() -> None:
     problems = failing(parse_content(bilateral(duration_months=48)), "regional")
-    assert "at least 2 member state(s)" in problems["consortium.member_states"]
+    assert "at least 2 partner countries" in problems["consortium.countries"]
     assert "at least 1 industry partner" in problems["consortium.industry"]
     raw = bilateral(duration_months=48)
     raw["members"] = [*raw["members"], member("Somchai Jaidee", "THA", "lead_ams"),
@@ -218,4 +231,37 @@ def test_a_co_funders_own_caps_apply_in_its_currency() -> None:
     assert failing["budget.caps"] == (
         "2027: Viet Nam national co-funding agency is asked for 900,000,000 VND; "
         "most per year 500,000,000 VND"
+    )
+
+
+def easia_proposal(*countries: str) -> dict[str, Any]:
+    """A joint proposal led from the first country, one PI per other country, each team
+    budgeted by its own country's agency."""
+    funder = {f.country: f.code for f in EASIA.funders}
+    members = [member(f"Lead{countries[0]} One", countries[0], "lead_pi")]
+    members += [member(f"Pi{c} Two", c, "pi") for c in countries[1:]]
+    budget = [
+        {"member": i, "year": 2027, "funder": funder[c], "amount": "1000",
+         "currency": {"JPN": "JPY", "THA": "THB", "VNM": "VND", "PHL": "PHP"}[c]}
+        for i, c in enumerate(countries)
+    ]  # fmt: skip
+    return bilateral(members=members, budget=budget)
+
+
+def test_a_multilateral_program_lets_any_member_country_lead_with_three_countries() -> None:
+    joint = rules("joint", EASIA)
+    led_from_thailand = parse_content(easia_proposal("THA", "VNM", "PHL"))
+    verdicts = check_eligibility(
+        led_from_thailand, joint, Context(attachments=("project_description",))
+    )
+    assert is_eligible(verdicts), [v.message for v in verdicts if not v.passed]
+    two = check_eligibility(parse_content(easia_proposal("JPN", "VNM")), joint, Context())
+    message = next(v.message for v in two if v.rule_id == "consortium.countries")
+    assert "at least 3 countries; this consortium has 2 (Japan, Viet Nam)" in message
+    # Every agency pays its own team only, and no implementing agency's cap applies.
+    wrong = easia_proposal("THA", "VNM", "PHL")
+    wrong["budget"][1]["funder"] = "nstda"
+    paid = check_eligibility(parse_content(wrong), joint, Context())
+    assert "pays only for teams in THA" in next(
+        v.message for v in paid if v.rule_id == "budget.funder_pays_own"
     )

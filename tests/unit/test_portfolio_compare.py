@@ -76,6 +76,7 @@ def compare(problem: PortfolioProblem, seed: int = 5) -> RuleComparison:
         researchers={"JPN": 300, **dict.fromkeys(ASEAN_MEMBERS, 40)},
         lottery_seed=seed,
         gap=0.0,
+        counted=ASEAN_MEMBERS,
     )
 
 
@@ -110,7 +111,9 @@ def test_measures_add_up(problem: PortfolioProblem) -> None:
         assert set(o.areas_covered) == {a for a, k in o.area_counts.items() if k}
         assert o.hoover is not None and 0 <= o.hoover <= 1
         assert o.gini_per_researcher is not None and 0 <= o.gini_per_researcher <= 1
-        assert set(o.members_covered) <= set(ASEAN_MEMBERS)
+        assert set(o.partners_covered) <= set(ASEAN_MEMBERS)
+    everyone = compare_rules(problem, gap=0.0, rules=("rank-and-fund",)).outcomes[0]
+    assert "JPN" in everyone.partners_covered  # without ``counted``: every country counts
 
 
 def test_same_seed_same_lottery_and_rows_are_json(problem: PortfolioProblem) -> None:

@@ -24,8 +24,11 @@ from nexus_sti.algorithms.scenario import (
 )
 from nexus_sti.core.countries import ASEAN_MEMBERS
 
+# A home country with eleven partners (the NEXUS shape) and a multilateral program.
+HOME = {"home": "JPN", "partners": ASEAN_MEMBERS}
+MULTILATERAL = {"home": None, "partners": ("JPN", "IDN", "KHM", "LAO", "PHL", "THA", "VNM")}
 # Small calls with generous gaps, so every solve ends on its gap, never on the clock.
-SMALL = CallAssumptions(n_bilateral=14, n_regional=6, threshold=None)
+SMALL = CallAssumptions(**HOME, n_bilateral=14, n_regional=6, threshold=None)
 
 
 def small_study(scenarios: int = 6, seed: int = 1) -> ScenarioStudy:
@@ -62,8 +65,8 @@ def test_infeasible_rule_set_is_reported_with_its_rate_not_raised() -> None:
     for summary in result.summaries[1:3]:
         if summary.cost_of_inclusiveness is not None:
             assert summary.cost_of_inclusiveness.low >= -1e-6  # a rule never adds merit
-            assert summary.members_covered is not None
-            assert 0 <= summary.members_covered.low <= summary.members_covered.high <= 11
+            assert summary.partners_covered is not None
+            assert 0 <= summary.partners_covered.low <= summary.partners_covered.high <= 11
     json.dumps(study_result_to_dict(result, scenarios=True))
 
 
@@ -92,14 +95,40 @@ def test_study_pickles_for_remote_workers() -> None:
 
 
 def test_defaults_mirror_the_demo_call() -> None:
-    call = CallAssumptions(threshold=None)
+    call = CallAssumptions(**HOME, threshold=None, funders={"JPN": "jst"})
     cands = synthetic_call(call, np.random.default_rng(0))
     assert len(cands) == 400
     assert sum(c.track == "bilateral" for c in cands) == 240
     assert all(c.countries[0] == "JPN" for c in cands)
     assert all(2 <= len(c.countries) - 1 <= 5 for c in cands if c.track == "regional")
+    assert {f for c in cands for f, _ in c.costs} == {"jst"} | {
+        f"funder-{c.lower()}" for c in ASEAN_MEMBERS
+    }
     budgets = expected_budgets(call, 1.0)
     asked = sum(sum(c.costs.values()) for c in cands)
     assert sum(budgets.values()) == pytest.approx(asked, rel=0.1)
-    volumes = CallAssumptions.from_partner_volumes(dict.fromkeys(ASEAN_MEMBERS, 10.0))
+    volumes = CallAssumptions.from_partner_volumes(dict.fromkeys(ASEAN_MEMBERS, 10.0), **HOME)
     assert volumes.n_bilateral + volumes.n_regional == pytest.approx(110 / 1.72, abs=1)
+
+
+def test_a_multilateral_call_draws_its_lead_from_the_partners() -> None:
+    """Without a home country, the lead's country varies and is never among its partners;
+    the expected budgets still match what the synthetic calls ask."""
+    call = CallAssumptions(**MULTILATERAL, n_bilateral=0, threshold=None)
+    cands = synthetic_call(call, np.random.default_rng(3))
+    leads = {c.countries[0] for c in cands}
+    assert len(leads) >= 5 and leads <= set(MULTILATERAL["partners"])
+    assert all(c.countries[0] not in c.countries[1:] for c in cands)
+    assert all(len(c.countries) >= 3 for c in cands)
+    asked = sum(sum(c.costs.values()) for c in cands)
+    assert sum(expected_budgets(call, 1.0).values()) == pytest.approx(asked, rel=0.1)
+    result = run_study(
+        ScenarioStudy(
+            default_rule_sets(CallAssumptions(**MULTILATERAL, n_bilateral=0, n_regional=12)),
+            call=CallAssumptions(**MULTILATERAL, n_bilateral=0, n_regional=12, threshold=None),
+            scenarios=2,
+            time_limit=20.0,
+            gap=1e-6,
+        )
+    )
+    assert result.summaries[0].infeasible_rate == 0.0

@@ -21,7 +21,7 @@ from nexus_sti.accounts.security import (
 )
 from nexus_sti.accounts.tables import ApiToken, User
 from nexus_sti.audit.service import record
-from nexus_sti.core.countries import ASEAN_MEMBERS, is_country
+from nexus_sti.core.countries import ISO3_CODES, is_country
 from nexus_sti.core.errors import (
     Conflict,
     InvalidInput,
@@ -53,7 +53,7 @@ def create_user(
     researcher_id: int | None = None,
     synthetic: bool = False,
 ) -> User:
-    """Create an account. Funding partners must name their ASEAN member state."""
+    """Create an account. Funding partners must name their funder's country."""
     _require(actor, "accounts.manage", "create accounts")
     if not USERNAME_RULE.match(username):
         raise InvalidInput(
@@ -70,10 +70,11 @@ def create_user(
     if "@" not in email:
         raise InvalidInput("email", "must be an e-mail address")
     if parsed_role is Role.FUNDING_PARTNER:
-        if country is None or country.upper() not in ASEAN_MEMBERS:
+        if country is None or not is_country(country):
             raise InvalidInput(
                 "country",
-                f"a funding partner needs its ASEAN member state: {', '.join(ASEAN_MEMBERS)}",
+                "a funding partner needs the country of the funder they represent: "
+                f"{', '.join(ISO3_CODES)}",
             )
         country = country.upper()
     elif country is not None:

@@ -27,7 +27,7 @@ potentials from Bellman-Ford on the residual network as the duals, and a weak-du
 recomputed in floating point over every allowed pair as the proof: ``proven_optimal`` means the
 bound exceeds the objective by at most the rounding allowance ``Σ k × 1e-8 × max affinity`` (plus
 1e-9 relative for the float sum). Measured on the benchmark (5,000 × 4,000, k = 3, loads ≤ 6, 2 %
-conflicts, one Japan-based and one member-state reviewer per proposal; a shared 2-core machine
+conflicts, two reviewer groups with one reviewer of each per proposal; a shared 2-core machine
 under a load average of 3-4, run side by side in one process): HiGHS LP + pricing 7.8-8.3 s (7
 LP solves, 82,000 columns), min-cost flow + pricing 5.4-5.6 s (7 flow solves, 138,000 columns,
 pricing on two threads; 6.7 s on one), the same optimum. The flow path hands over to the HiGHS

@@ -6,7 +6,7 @@ The rules (keys of :data:`RULE_LABELS`):
   while the budgets allow;
 - ``"rank-with-tie-breaks"``: the same, but proposals whose merits tie (equal once rounded to
   ``tie_step``, or within ``tie_tolerance`` of the best of the tied group) are ordered by
-  ordered keys — a new priority area for the funded set, a new member state, a secondary score
+  ordered keys — a new priority area for the funded set, a new partner country, a secondary score
   such as (excellence, impact), a lower cost — before the budgets are checked;
 - ``"optimum"``: :func:`~nexus_sti.algorithms.portfolio.solve_portfolio` under every rule;
 - ``"optimum-lottery"``: the same with the lottery at the funding line, from a seeded generator.
@@ -36,7 +36,7 @@ from nexus_sti.algorithms.portfolio import (
 )
 from nexus_sti.algorithms.portfolio_checks import check_portfolio, rank_and_fund
 from nexus_sti.core.areas import AREA_CODES
-from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
+from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.core.errors import InvalidInput
 
 __all__ = [
@@ -74,7 +74,7 @@ _TOLERANCE = 1e-9
 class RuleOutcome:
     """One rule's portfolio. ``country_shares``: each of the 12 countries' share of the funding
     of the funded proposals (all 0 when nothing is funded); ``target_shares`` as passed in;
-    ``members_covered``: member states (of the 11) with a team in a funded proposal;
+    ``partners_covered``: the counted countries with a team in a funded proposal;
     ``hoover``: Hoover index of shares against targets (``None`` without targets or funding);
     ``gini_per_researcher``: Gini over countries of funding per researcher (``None`` without a
     researchers mapping); ``broken_rules``: the independent checker's messages;
@@ -89,7 +89,7 @@ class RuleOutcome:
     target_shares: Mapping[str, float] | None
     area_counts: Mapping[str, int]
     areas_covered: tuple[str, ...]
-    members_covered: tuple[str, ...]
+    partners_covered: tuple[str, ...]
     hoover: float | None
     gini_per_researcher: float | None
     broken_rules: tuple[str, ...]
@@ -128,16 +128,21 @@ def compare_rules(
     lottery_seed: int = 0,
     time_limit: float = 10.0,
     gap: float = 1e-4,
+    counted: Sequence[str] | None = None,
 ) -> RuleComparison:
     """Run each rule on ``problem`` and measure it. ``secondary``: proposal id → scores compared
     in order, higher first (e.g. (excellence, impact)); ``researchers``: country → number of
-    researchers. Raises :class:`~nexus_sti.core.errors.Infeasible` when the rules cannot all
+    researchers; ``counted``: the countries whose coverage is measured and whose first project
+    breaks a tie (a program's partner countries; default: every country of the candidates).
+    Raises :class:`~nexus_sti.core.errors.Infeasible` when the rules cannot all
     hold (the optimum rules and the cost of inclusiveness need a feasible problem)."""
     unknown = [r for r in rules if r not in RULE_LABELS]
     if unknown:
         raise InvalidInput("rules", f"unknown rule {unknown[0]!r}; allowed: {', '.join(ALL_RULES)}")
     if researchers is not None and any(not v > 0 for v in researchers.values()):
         raise InvalidInput("researchers", "every count must be > 0")
+    if counted is None:
+        counted = sorted({code for c in problem.candidates for code in c.countries})
     outcomes: list[RuleOutcome] = []
     optimum: float | None = None
     for rule in rules:
@@ -154,6 +159,7 @@ def compare_rules(
                     secondary=secondary,
                     tie_step=tie_step,
                     tie_tolerance=tie_tolerance,
+                    counted=counted,
                 )
             )
             seconds = time.perf_counter() - started
@@ -164,7 +170,7 @@ def compare_rules(
             if rule == "optimum":
                 optimum = result.objective
         outcomes.append(
-            _measure(problem, rule, selected, seconds, lottery, target_shares, researchers)
+            _measure(problem, rule, selected, seconds, lottery, target_shares, researchers, counted)
         )
     if optimum is None:
         optimum = solve_portfolio(problem, time_limit=time_limit, gap=gap).objective
@@ -191,10 +197,13 @@ def rank_with_tie_breaks(
     secondary: Mapping[str, Sequence[float]] | None = None,
     tie_step: float = 0.1,
     tie_tolerance: float | None = None,
+    counted: Sequence[str] | None = None,
 ) -> set[str]:
     """Fund down the merit ranking while the budgets allow, like rank-and-fund, but order each
     group of tied merits by ``keys`` (then by merit, then id), re-ranking the rest of the group
-    after each proposal is funded or skipped, since "new area" depends on what is funded."""
+    after each proposal is funded or skipped, since "new area" depends on what is funded.
+    "New country" looks at the ``counted`` countries only (default: all)."""
+    counting = None if counted is None else frozenset(counted)
     if not (tie_step > 0 and math.isfinite(tie_step)):
         raise InvalidInput("tie_step", "must be finite and > 0", value=tie_step)
     if tie_tolerance is not None and not (tie_tolerance >= 0 and math.isfinite(tie_tolerance)):
@@ -215,7 +224,8 @@ def rank_with_tie_breaks(
             if key == "new-area":
                 out.append(c.area in areas)
             elif key == "new-country":
-                out.append(not (set(c.countries) - {"JPN"} - countries))
+                mine = set(c.countries) if counting is None else set(c.countries) & counting
+                out.append(not (mine - countries))
             elif key == "secondary":
                 out.append(tuple(-s for s in scores.get(c.id, ())))
             else:
@@ -294,6 +304,7 @@ def _measure(
     lottery: LotteryRecord | None,
     target_shares: Mapping[str, float] | None,
     researchers: Mapping[str, float] | None,
+    counted: Sequence[str],
 ) -> RuleOutcome:
     funded = [c for c in problem.candidates if c.id in selected]
     money: dict[str, float] = dict.fromkeys(ISO3_CODES, 0.0)
@@ -309,7 +320,7 @@ def _measure(
     spread = None
     if researchers is not None:
         spread = gini([money.get(code, 0.0) / count for code, count in researchers.items()])
-    covered, _ = countries_covered((c.countries for c in funded), ASEAN_MEMBERS)
+    covered, _ = countries_covered((c.countries for c in funded), counted)
     return RuleOutcome(
         rule=rule,
         label=RULE_LABELS[rule],
@@ -320,7 +331,7 @@ def _measure(
         target_shares=None if target_shares is None else dict(target_shares),
         area_counts={area: areas[area] for area in AREA_CODES},
         areas_covered=tuple(a for a in AREA_CODES if areas[a] > 0),
-        members_covered=covered,
+        partners_covered=covered,
         hoover=hoover,
         gini_per_researcher=spread,
         broken_rules=tuple(check_portfolio(problem, selected)),
@@ -338,7 +349,7 @@ def comparison_rows(comparison: RuleComparison) -> list[dict[str, Any]]:
             "merit": o.merit,
             "funded": o.funded,
             "areas_covered": len(o.areas_covered),
-            "members_covered": len(o.members_covered),
+            "partners_covered": len(o.partners_covered),
             "hoover": o.hoover,
             "gini_per_researcher": o.gini_per_researcher,
             "broken_rules": len(o.broken_rules),
@@ -402,7 +413,7 @@ def comparison_to_dict(comparison: RuleComparison) -> dict[str, Any]:
                 "target_shares": None if o.target_shares is None else dict(o.target_shares),
                 "area_counts": dict(o.area_counts),
                 "areas_covered": list(o.areas_covered),
-                "members_covered": list(o.members_covered),
+                "partners_covered": list(o.partners_covered),
                 "hoover": o.hoover,
                 "gini_per_researcher": o.gini_per_researcher,
                 "broken_rules": list(o.broken_rules),

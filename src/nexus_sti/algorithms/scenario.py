@@ -1,11 +1,12 @@
 """Program-design scenario study: how candidate rule sets would fare over many plausible calls.
 
-A study fixes what a call is expected to look like (:class:`CallAssumptions`: volumes, the mix
-of partner countries, merit and cost distributions), the budgets, and named candidate
+A study fixes what a call is expected to look like (:class:`CallAssumptions`: the program's
+home country, if any, and partner countries, volumes, the mix of partner countries, merit and
+cost distributions), the budgets, and named candidate
 :class:`RuleSet` s. Scenario ``i`` draws one synthetic call from ``default_rng([seed, i])`` and
 solves it under the budgets alone and under every rule set, so the rule sets are compared on the
 same calls. :func:`summarise` turns the scenarios into, per rule set, the expected share of
-funding per country, member states covered, merit, funded count and cost of inclusiveness (merit
+funding per country, partner countries covered, merit, funded count and cost of inclusiveness (merit
 given up against the budgets alone on the same call), each with a percentile interval, and the
 rate of calls on which the rule set is infeasible.
 
@@ -32,7 +33,7 @@ from nexus_sti.algorithms.portfolio import (
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
 from nexus_sti.core.areas import AREA_CODES
-from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
+from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -50,7 +51,6 @@ __all__ = [
     "StudyResult",
     "default_rule_sets",
     "expected_budgets",
-    "funder_of",
     "run_on_dask",
     "run_scenario",
     "run_study",
@@ -61,12 +61,7 @@ __all__ = [
 
 Progress = Callable[[int, int], None]
 
-_REGIONAL_SIZE_P = (0.45, 0.35, 0.15, 0.05)  # 2, 3, 4 or 5 member states, as in the demo
-
-
-def funder_of(country: str) -> str:
-    """The funder paying a country's teams, by the NEXUS preset's funder codes."""
-    return "jst" if country == "JPN" else f"cofunder-{country.lower()}"
+_REGIONAL_SIZE_P = (0.45, 0.35, 0.15, 0.05)  # 2, 3, 4 or 5 partner countries
 
 
 def _positive(name: str, value: float) -> None:
@@ -74,33 +69,41 @@ def _positive(name: str, value: float) -> None:
         raise InvalidInput(name, "must be finite and > 0", value=value)
 
 
-def _mix(name: str, weights: Mapping[str, float] | None) -> dict[str, float]:
+def _mix(
+    name: str, weights: Mapping[str, float] | None, partners: Sequence[str]
+) -> dict[str, float]:
     if weights is None:
-        return dict.fromkeys(ASEAN_MEMBERS, 1.0 / len(ASEAN_MEMBERS))
-    unknown = sorted(set(weights) - set(ASEAN_MEMBERS))
+        return dict.fromkeys(partners, 1.0 / len(partners))
+    unknown = sorted(set(weights) - set(partners))
     if unknown:
-        raise InvalidInput(name, f"{unknown[0]!r} is not a member state")
+        raise InvalidInput(name, f"{unknown[0]!r} is not a partner country")
     if any(not (math.isfinite(w) and w >= 0) for w in weights.values()):
         raise InvalidInput(name, "weights must be finite and ≥ 0")
     total = sum(weights.values())
     if total <= 0:
         raise InvalidInput(name, "must not all be zero")
-    return {c: weights.get(c, 0.0) / total for c in ASEAN_MEMBERS}
+    return {c: weights.get(c, 0.0) / total for c in partners}
 
 
 @dataclass(frozen=True, slots=True)
 class CallAssumptions:
-    """What one call is expected to look like; defaults mirror the demo call (240 bilateral and
-    160 regional proposals, Japan in every one, 2 to 5 member states in a regional one).
+    """What one call is expected to look like: the program's ``home`` country (whose team leads
+    every proposal; ``None`` for a multilateral program, where the lead's country is drawn by
+    the partner mix) and its ``partners``; by default 240 bilateral proposals (a lead and one
+    partner country) and 160 regional ones (2 to 5 partner countries).
 
-    ``partner_mix``: member state → relative chance of being a partner (``None``: equal);
+    ``funders``: country → code of the funder paying its teams (default ``funder-<iso3>``);
+    ``partner_mix``: partner country → relative chance of taking part (``None``: equal);
     ``merit_*``: merit ~ Normal(mean + the mean ``merit_shift`` of its partners, sd) clipped to
     ``merit_range``, with interval ± ``merit_half_width``; proposals below ``threshold`` never
-    become candidates; ``*_cost``: the Japanese side's request (uniform between the bounds);
-    each partner team asks ``partner_cost_ratio`` × that / number of partners; costs are spread
-    evenly over ``years``; ``organisations_per_country`` and ``lead_pool`` (distinct Japanese
-    leads per proposal) set how often the organisation cap and one-award-per-lead bite."""
+    become candidates; ``*_cost``: the lead team's request (uniform between the bounds); each
+    partner team asks ``partner_cost_ratio`` × that / number of partners; costs are spread
+    evenly over ``years``; ``organisations_per_country`` and ``lead_pool`` (distinct leads per
+    proposal) set how often the organisation cap and one-award-per-lead bite."""
 
+    home: str | None
+    partners: tuple[str, ...]
+    funders: Mapping[str, str] | None = None
     n_bilateral: int = 240
     n_regional: int = 160
     partner_mix: Mapping[str, float] | None = None
@@ -121,18 +124,27 @@ class CallAssumptions:
     def __post_init__(self) -> None:
         if self.n_bilateral < 0 or self.n_regional < 0:
             raise InvalidInput("n_bilateral", "proposal volumes must be ≥ 0")
-        object.__setattr__(self, "partner_mix", _mix("partner_mix", self.partner_mix))
+        object.__setattr__(self, "partners", tuple(self.partners))
+        unknown = [c for c in (*self.partners, self.home or ISO3_CODES[0]) if c not in ISO3_CODES]
+        if unknown or self.home in self.partners or len(self.partners) < 3:
+            raise InvalidInput(
+                "partners", "at least 3 known partner countries, without the home country"
+            )
+        object.__setattr__(self, "funders", dict(self.funders or {}))
+        object.__setattr__(
+            self, "partner_mix", _mix("partner_mix", self.partner_mix, self.partners)
+        )
         p = tuple(float(v) for v in self.regional_size_p)
-        if not p or len(p) > len(ASEAN_MEMBERS) - 1 or any(v < 0 for v in p) or sum(p) <= 0:
-            raise InvalidInput("regional_size_p", "chances of 2, 3, ... member states, ≥ 0")
+        if not p or len(p) > len(self.partners) - 1 or any(v < 0 for v in p) or sum(p) <= 0:
+            raise InvalidInput("regional_size_p", "chances of 2, 3, ... partner countries, ≥ 0")
         object.__setattr__(self, "regional_size_p", tuple(v / sum(p) for v in p))
         _positive("merit_sd", self.merit_sd)
         lo, hi = self.merit_range
         if not lo < hi:
             raise InvalidInput("merit_range", "must satisfy low < high")
         shift = dict(self.merit_shift or {})
-        if set(shift) - set(ASEAN_MEMBERS):
-            raise InvalidInput("merit_shift", "keys must be member states")
+        if set(shift) - set(self.partners):
+            raise InvalidInput("merit_shift", "keys must be partner countries")
         object.__setattr__(self, "merit_shift", shift)
         for name in ("bilateral_cost", "regional_cost"):
             low, high = getattr(self, name)
@@ -147,21 +159,33 @@ class CallAssumptions:
             raise InvalidInput("organisations_per_country", "must be ≥ 1")
         _positive("lead_pool", self.lead_pool)
 
+    def funder(self, country: str) -> str:
+        """The code of the funder paying ``country``'s teams."""
+        return (self.funders or {}).get(country) or f"funder-{country.lower()}"
+
     @classmethod
     def from_partner_volumes(
-        cls, volumes: Mapping[str, float], *, bilateral_share: float = 0.6, **other: Any
+        cls,
+        volumes: Mapping[str, float],
+        *,
+        home: str | None,
+        partners: tuple[str, ...],
+        bilateral_share: float = 0.6,
+        **other: Any,
     ) -> CallAssumptions:
-        """Assumptions from the expected number of proposals per call in which each member state
-        is a partner: the mix is their proportions, and the total is the number of proposals
-        with that many partner places given the track split and regional sizes."""
+        """Assumptions from the expected number of proposals per call in which each partner
+        country takes part: the mix is their proportions, and the total is the number of
+        proposals with that many partner places given the track split and regional sizes."""
         if not 0 <= bilateral_share <= 1:
             raise InvalidInput("bilateral_share", "must lie in [0, 1]")
-        mix = _mix("volumes", volumes)
+        mix = _mix("volumes", volumes, partners)
         size_p = np.asarray(other.get("regional_size_p", _REGIONAL_SIZE_P), dtype=float)
         mean_size = float((np.arange(2, 2 + size_p.size) * size_p).sum() / size_p.sum())
         places = bilateral_share + (1 - bilateral_share) * mean_size
         n = sum(volumes.values()) / places
         return cls(
+            home=home,
+            partners=partners,
             n_bilateral=round(bilateral_share * n),
             n_regional=round((1 - bilateral_share) * n),
             partner_mix=mix,
@@ -172,9 +196,9 @@ class CallAssumptions:
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """A named candidate rule set. Its budgets and funder totals, when ``None``, are the study's
-    budgets; its inclusiveness floor covers, on each synthetic call, the member states with a
-    candidate in it. ``place_targets`` (member state → target share) adds, on each synthetic call, a
-    count band per member state that applied: its target share of the member-state places the
+    budgets; its inclusiveness floor covers, on each synthetic call, the partner countries with a
+    candidate in it. ``place_targets`` (partner → target share) adds, on each synthetic call, a
+    count band per partner country that applied: its target share of the partner places the
     budgets alone fund on that call, ±``place_tolerance``, rounded outwards to whole places —
     the way the selection service sets bands on a real call."""
 
@@ -225,7 +249,7 @@ class ScenarioStudy:
     stops at ``time_limit`` seconds or relative ``gap``; intervals span ``quantiles``."""
 
     rule_sets: tuple[RuleSet, ...]
-    call: CallAssumptions = field(default_factory=CallAssumptions)
+    call: CallAssumptions
     budgets: Mapping[tuple[str, int], float] | None = None
     budget_share: float = 0.35
     scenarios: int = 200
@@ -256,36 +280,40 @@ class ScenarioStudy:
 
 
 def expected_budgets(call: CallAssumptions, share: float) -> dict[tuple[str, int], float]:
-    """``share`` of the expected demand per (funder, year). Per call the Japanese side asks
-    n_bilateral × mean bilateral cost + n_regional × mean regional cost; the member states'
-    teams ask ``partner_cost_ratio`` of that, split by the partner mix (the number of partners
-    cancels: more partners, each asking less)."""
+    """``share`` of the expected demand per (funder, year). Per call the lead teams ask
+    n_bilateral × mean bilateral cost + n_regional × mean regional cost (the home country's
+    teams, or in a multilateral program each partner country's in proportion to the mix); the
+    partner teams ask ``partner_cost_ratio`` of that, split by the partner mix (the number of
+    partners cancels: more partners, each asking less)."""
     mix = call.partner_mix or {}
-    japan = call.n_bilateral * sum(call.bilateral_cost) / 2
-    japan += call.n_regional * sum(call.regional_cost) / 2
-    demand = {"JPN": japan} | {c: japan * call.partner_cost_ratio * mix[c] for c in ASEAN_MEMBERS}
+    leads = call.n_bilateral * sum(call.bilateral_cost) / 2
+    leads += call.n_regional * sum(call.regional_cost) / 2
+    demand = {c: leads * call.partner_cost_ratio * mix[c] for c in call.partners}
+    if call.home is not None:
+        demand = {call.home: leads} | demand
+    else:
+        demand = {c: amount + leads * mix[c] for c, amount in demand.items()}
     return {
-        (funder_of(c), year): share * amount / len(call.years)
+        (call.funder(c), year): share * amount / len(call.years)
         for c, amount in demand.items()
         for year in call.years
     }
 
 
 def default_rule_sets(
-    call: CallAssumptions | None = None, *, targets: Mapping[str, float] | None = None
+    call: CallAssumptions, *, targets: Mapping[str, float] | None = None
 ) -> tuple[RuleSet, ...]:
-    """ "budgets only", "bands ±50 %" (each member state's funded places within ±50 % of its
+    """ "budgets only", "bands ±50 %" (each partner country's funded places within ±50 % of its
     target share of the places the budgets fund) and "bands + inclusiveness floor" (also a
-    funded team from every member state). ``targets``: member state → relative target
+    funded team from every partner country). ``targets``: partner → relative target
     (``None``: the call's partner mix)."""
-    call = call or CallAssumptions()
-    weights = _mix("targets", targets if targets is not None else call.partner_mix)
+    weights = _mix("targets", targets if targets is not None else call.partner_mix, call.partners)
     return (
         RuleSet("budgets only", PortfolioRules()),
         RuleSet("bands ±50 %", PortfolioRules(), place_targets=weights, place_tolerance=0.5),
         RuleSet(
             "bands + inclusiveness floor",
-            PortfolioRules(inclusive_countries=ASEAN_MEMBERS),
+            PortfolioRules(inclusive_countries=call.partners),
             place_targets=weights,
             place_tolerance=0.5,
         ),
@@ -297,48 +325,54 @@ def synthetic_call(
 ) -> tuple[CandidateProposal, ...]:
     """One synthetic call's candidates (those at or above the threshold), drawn from ``rng``."""
     mix = call.partner_mix or {}
-    members = np.array(ASEAN_MEMBERS)
-    mix_p = np.array([mix[c] for c in ASEAN_MEMBERS])
+    members = np.array(call.partners)
+    mix_p = np.array([mix[c] for c in call.partners])
     shift = call.merit_shift or {}
     n = call.n_bilateral + call.n_regional
     regional = rng.permutation(np.arange(n) >= call.n_bilateral)
     sizes = np.where(
         regional, 2 + rng.choice(len(call.regional_size_p), size=n, p=call.regional_size_p), 1
     )
-    # Sampling partners without replacement by weight needs positive weights for every draw.
-    available = int((mix_p > 0).sum())
+    # Sampling partners without replacement by weight needs positive weights for every draw
+    # (and, without a home country, one more for the lead).
+    available = int((mix_p > 0).sum()) - (1 if call.home is None else 0)
     sizes = np.minimum(sizes, available)
     noise = rng.normal(0.0, call.merit_sd, size=n)
     unit_cost = rng.random(n)
     areas = rng.choice(len(AREA_CODES), size=n)
     org_weights = 1.0 / np.sqrt(np.arange(1, call.organisations_per_country + 1))
     org_weights /= org_weights.sum()
-    orgs = rng.choice(
-        call.organisations_per_country, size=(n, 1 + len(ASEAN_MEMBERS)), p=org_weights
-    )
+    orgs = rng.choice(call.organisations_per_country, size=(n, len(ISO3_CODES)), p=org_weights)
     leads = rng.integers(0, max(1, round(call.lead_pool * n)), size=n)
     low, high = call.merit_range
     out: list[CandidateProposal] = []
     for i in range(n):
-        partners = sorted(
-            str(c) for c in rng.choice(members, size=int(sizes[i]), replace=False, p=mix_p)
-        )
+        if call.home is None:  # the lead's country first, then its partners
+            drawn = [
+                str(c) for c in rng.choice(members, size=int(sizes[i]) + 1, replace=False, p=mix_p)
+            ]
+            lead_country, partners = drawn[0], sorted(drawn[1:])
+        else:
+            lead_country = call.home
+            partners = sorted(
+                str(c) for c in rng.choice(members, size=int(sizes[i]), replace=False, p=mix_p)
+            )
         merit = call.merit_mean + float(np.mean([shift.get(c, 0.0) for c in partners]))
         merit = float(np.clip(merit + noise[i], low, high))
         if call.threshold is not None and merit < call.threshold:
             continue
         lo_cost, hi_cost = call.regional_cost if regional[i] else call.bilateral_cost
-        japan = lo_cost + unit_cost[i] * (hi_cost - lo_cost)
-        funding = {"JPN": japan} | {
-            c: japan * call.partner_cost_ratio / len(partners) for c in partners
+        lead_cost = lo_cost + unit_cost[i] * (hi_cost - lo_cost)
+        funding = {lead_country: lead_cost} | {
+            c: lead_cost * call.partner_cost_ratio / len(partners) for c in partners
         }
         years = len(call.years)
         costs = {
-            (funder_of(c), year): amount / years
+            (call.funder(c), year): amount / years
             for c, amount in funding.items()
             for year in call.years
         }
-        countries = ("JPN", *partners)
+        countries = (lead_country, *partners)
         out.append(
             CandidateProposal(
                 id=f"S{i:04d}",
@@ -367,7 +401,7 @@ class RuleSetOutcome:
     merit: float | None
     funded: int | None
     country_shares: dict[str, float] | None
-    members_covered: int | None
+    partners_covered: int | None
     cost_of_inclusiveness: float | None
     seconds: float = field(compare=False)
 
@@ -412,13 +446,13 @@ def run_scenario(study: ScenarioStudy, index: int) -> ScenarioOutcome:
                 for c, chosen in zip(candidates, base[1], strict=True)
                 if chosen
                 for code in c.countries
-                if code != "JPN"
+                if code != study.call.home
             )
             bands = place_bands(rule_set.place_targets, places, rule_set.place_tolerance, present)
             rules = replace(rules, country_bands={**(rules.country_bands or {}), **bands})
         if rules.inclusive_countries:
-            # As on a real call, the floor covers the member states that applied; how often one
-            # did not is the gap between its coverage and 11.
+            # As on a real call, the floor covers the partner countries that applied; how often
+            # one did not is the gap between its coverage and the number of partners.
             rules = replace(
                 rules,
                 inclusive_countries=tuple(c for c in rules.inclusive_countries if c in present),
@@ -450,7 +484,7 @@ def run_scenario(study: ScenarioStudy, index: int) -> ScenarioOutcome:
                 merit=merit,
                 funded=len(funded),
                 country_shares=_shares(funded),
-                members_covered=len({k for c in funded for k in c.countries} - {"JPN"}),
+                partners_covered=len({k for c in funded for k in c.countries} - {study.call.home}),
                 cost_of_inclusiveness=None if base_merit is None else base_merit - merit,
                 seconds=seconds,
             )
@@ -497,7 +531,7 @@ class RuleSetSummary:
     unsolved_rate: float
     time_limited_rate: float
     country_shares: dict[str, Estimate]
-    members_covered: Estimate | None
+    partners_covered: Estimate | None
     funded: Estimate | None
     merit: Estimate | None
     cost_of_inclusiveness: Estimate | None
@@ -564,7 +598,7 @@ def summarise(study: ScenarioStudy, outcomes: Sequence[ScenarioOutcome]) -> Stud
                 unsolved_rate=sum(not r.feasible and r.status != "infeasible" for r in runs) / n,
                 time_limited_rate=sum(r.status == "time_limit" for r in runs) / n,
                 country_shares={c: e for c, e in shares.items() if e is not None},
-                members_covered=_estimate([float(r.members_covered or 0) for r in ok], q),
+                partners_covered=_estimate([float(r.partners_covered or 0) for r in ok], q),
                 funded=_estimate([float(r.funded or 0) for r in ok], q),
                 merit=_estimate([r.merit for r in ok if r.merit is not None], q),
                 cost_of_inclusiveness=_estimate(
@@ -610,7 +644,7 @@ def study_result_to_dict(result: StudyResult, *, scenarios: bool = False) -> dic
                 "unsolved_rate": s.unsolved_rate,
                 "time_limited_rate": s.time_limited_rate,
                 "country_shares": {c: _estimate_to_dict(e) for c, e in s.country_shares.items()},
-                "members_covered": _estimate_to_dict(s.members_covered),
+                "partners_covered": _estimate_to_dict(s.partners_covered),
                 "funded": _estimate_to_dict(s.funded),
                 "merit": _estimate_to_dict(s.merit),
                 "cost_of_inclusiveness": _estimate_to_dict(s.cost_of_inclusiveness),
@@ -633,7 +667,7 @@ def study_result_to_dict(result: StudyResult, *, scenarios: bool = False) -> dic
                         "merit": r.merit,
                         "funded": r.funded,
                         "country_shares": r.country_shares,
-                        "members_covered": r.members_covered,
+                        "partners_covered": r.partners_covered,
                         "cost_of_inclusiveness": r.cost_of_inclusiveness,
                         "seconds": r.seconds,
                     }

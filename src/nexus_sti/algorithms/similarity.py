@@ -247,7 +247,7 @@ class TfidfBackend:
 
     ``word`` counts words and word pairs; ``char`` counts 2–5-character n-grams inside word
     boundaries, which matches scripts written without spaces (Thai, Lao, Khmer, Burmese,
-    Japanese) and changed word forms; ``word+char`` joins both with equal weight. Pass
+    kana and kanji) and changed word forms; ``word+char`` joins both with equal weight. Pass
     ``corpus`` to fit once; otherwise :meth:`prepare` fits on the texts to be compared.
     """
 

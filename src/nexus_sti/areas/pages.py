@@ -16,7 +16,7 @@ from nexus_sti.areas.registry import area
 from nexus_sti.audit.service import list_audit_entries
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import call_statistics, list_calls, list_proposals
-from nexus_sti.core.countries import ASEAN_MEMBERS, country
+from nexus_sti.core.countries import ISO3_CODES, country
 from nexus_sti.core.errors import NotFound, PermissionDenied
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.charts import bar_chart_svg
@@ -39,12 +39,15 @@ def dashboard(request: Request, user: PageUser, session: SessionDep) -> Response
     if check(actor, "statistics.read"):
         stats = call_statistics(session, actor=actor)
         ctx["stats"] = stats
-        members = [(country(c).name, stats.by_country.get(c, 0)) for c in ASEAN_MEMBERS]
+        program = ctx["program"]
+        partners = program.partner_countries if program else ISO3_CODES
+        noun = program.program.partners_name if program else "countries"
+        members = [(country(c).name, stats.by_country.get(c, 0)) for c in partners]
         if stats.proposals:
             ctx["country_chart"] = bar_chart_svg(
                 [m[0] for m in members],
                 [m[1] for m in members],
-                title="Proposals involving each ASEAN member state",
+                title=f"Proposals involving each of the {noun}",
                 xlabel="proposals",
             )
     if check(actor, "audit.read"):

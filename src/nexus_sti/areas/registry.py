@@ -31,7 +31,7 @@ AREAS: tuple[Area, ...] = (
     Area(
         "needs",
         "Needs & targets",
-        "Each member state's STI capacity and need, and the country targets derived from them.",
+        "Each country's STI capacity and need, and the country targets derived from them.",
         _STAFF | {Role.ANALYST, Role.FUNDING_PARTNER},
         built=True,
         planned="needs index with uncertainty, need-based country targets (issue 3)",
@@ -86,7 +86,7 @@ AREAS: tuple[Area, ...] = (
     Area(
         "policy",
         "Policy synergy",
-        "National STI plans side by side with Japan's and ASEAN's.",
+        "National STI plans side by side, country by country.",
         _STAFF | {Role.ANALYST, Role.FUNDING_PARTNER},
         built=False,
         planned="policy document alignment by area and country (a later issue)",

@@ -126,6 +126,7 @@ def create(body: CallCreate, actor: ApiActor, session: SessionDep) -> CallRead:
         concept_closes_at=(
             _aware(body.concept_closes_at, "concept_closes_at") if body.concept_closes_at else None
         ),
+        program=body.program,
     )
     return _call_read(call, actor, session)
 

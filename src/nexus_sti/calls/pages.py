@@ -9,6 +9,7 @@ in UTC; times shown carry their zone, so a deadline never silently means two ins
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +38,7 @@ from nexus_sti.core.areas import priority_area
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import current_program, program_versions
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.service import call_rules, my_proposals
 
@@ -58,8 +59,10 @@ class CallRow:
     closed_reason: str | None
 
 
-def track_names(session: Session) -> dict[str, str]:
-    return {t.code: t.name for t in current_program(session).config.tracks}
+def track_names(session: Session, calls: Iterable[Call]) -> dict[str, str]:
+    """Track code -> name, from the programs the ``calls`` were opened under."""
+    configs = program_versions(session, {c.program_version_id for c in calls})
+    return {t.code: t.name for config in configs.values() for t in config.tracks}
 
 
 def _calls_view(
@@ -72,7 +75,8 @@ def _calls_view(
 ) -> Response:
     actor = actor_for(user)
     now, zone = utcnow(), zone_for(user.country)
-    names = track_names(session)
+    listed = list_calls(session, actor=actor)
+    names = track_names(session, listed)
     rows = [
         CallRow(
             call=c,
@@ -81,7 +85,7 @@ def _calls_view(
             left=time_left(c.closes_at, now),
             closed_reason=accepting(c.status, c.opens_at, c.closes_at, now),
         )
-        for c in list_calls(session, actor=actor)
+        for c in listed
     ]
     config = current_program(session).config
     return render(
@@ -243,7 +247,7 @@ def proposals_csv(
     user: PageUser, session: SessionDep, country: str = Query("", pattern="^([A-Z]{3})?$")
 ) -> Response:
     """Every proposal the user may see, as UTF-8 CSV (with BOM, so spreadsheet programs show
-    Thai, Khmer, Lao, Burmese and Japanese names correctly)."""
+    Thai, Khmer, Lao, Burmese, kana and kanji names correctly)."""
     actor = actor_for(user)
     first = list_proposals(session, actor=actor, country=country or None, per_page=500)
     rows = list(first.rows)

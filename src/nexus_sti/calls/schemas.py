@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ProposalRead(BaseModel):
@@ -70,6 +70,9 @@ class CallCreate(BaseModel):
     budget: Decimal | None = None
     two_stage: bool = False
     concept_closes_at: datetime | None = None
+    program: str | None = Field(
+        None, description="Program code; by default the most recently loaded program"
+    )
 
 
 class CallAction(BaseModel):

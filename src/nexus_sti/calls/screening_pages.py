@@ -67,7 +67,7 @@ def submissions_page(
     by_area = Counter(s.area for s in rows)
     by_sector = Counter(sector for s in rows for sector in s.sectors)
     by_track = Counter(s.track for s in rows)
-    names = track_names(session)
+    names = track_names(session, [call])
     charts = []
     if rows:
         charts = [

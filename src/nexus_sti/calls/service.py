@@ -17,7 +17,7 @@ from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Researcher
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import current_program, program_version, program_versions
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +91,10 @@ def list_proposals(
     scope, ids = _scope(actor, country)
     page = max(1, page)
     # Proposals made on the platform name their lead as a consortium member, not a profile.
-    query = select(Proposal, Researcher).outerjoin(
-        Researcher, Researcher.id == Proposal.lead_researcher_id
+    query = (
+        select(Proposal, Researcher, Call.program_version_id)
+        .join(Call, Call.id == Proposal.call_id)
+        .outerjoin(Researcher, Researcher.id == Proposal.lead_researcher_id)
     )
     count = select(func.count()).select_from(Proposal)
     if ids is not None:
@@ -102,7 +104,9 @@ def list_proposals(
     results = session.execute(
         query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    proposal_ids = [p.id for p, _ in results]
+    proposal_ids = [p.id for p, _, _ in results]
+    configs = program_versions(session, {v for _, _, v in results})
+    version_of = {p.id: v for p, _, v in results}
     countries: dict[int, set[str]] = {}
     lead_member: dict[int, str] = {}
     for pid, iso3, role, name in session.execute(
@@ -114,7 +118,7 @@ def list_proposals(
         ).where(ProposalMember.proposal_id.in_(proposal_ids))
     ):
         countries.setdefault(pid, set()).add(iso3)
-        if role == "lead_jp":
+        if role == configs[version_of[pid]].lead_role.code:
             lead_member.setdefault(pid, name)
     rows = [
         ProposalRow(
@@ -125,11 +129,11 @@ def list_proposals(
             status=p.status,
             lead_name=r.name_latin if r else lead_member.get(p.id, ""),
             lead_name_local=r.name_local if r else lead_member.get(p.id, ""),
-            countries=tuple(sorted(countries.get(p.id, set()), key=lambda c: (c != "JPN", c))),
+            countries=configs[v].countries_home_first(countries.get(p.id, set())),
             requested=f"{p.requested_amount:,.0f} {p.currency}",
             synthetic=p.synthetic,
         )
-        for p, r in results
+        for p, r, v in results
     ]
     return ProposalList(rows=rows, total=total, page=page, per_page=per_page, scope=scope)
 
@@ -194,20 +198,26 @@ def create_call(
     budget: Decimal | None = None,
     two_stage: bool = False,
     concept_closes_at: datetime | None = None,
+    program: str | None = None,
 ) -> Call:
-    """A draft call of the current program's ``track``; officers open it when it is ready."""
+    """A draft call of ``track`` in the latest version of ``program`` (a program code; by
+    default the most recently loaded program); officers open it when it is ready."""
     _require(actor, "calls.manage", "create calls")
-    program = current_program(session)
     try:
-        config_track = program.config.track(track)
+        found = current_program(session, code=program)
+    except NotFound:
+        raise InvalidInput("program", f"no program {program!r} is loaded") from None
+    program_ = found
+    try:
+        config_track = program_.config.track(track)
     except KeyError as exc:
         raise InvalidInput("track", str(exc.args[0])) from None
     if not title.strip():
         raise InvalidInput("title", "must not be empty")
     if closes_at <= opens_at:
         raise InvalidInput("closes_at", "must be after opens_at")
-    chosen = tuple(areas) if areas else program.config.program.priority_areas
-    outside = [a for a in chosen if a not in program.config.program.priority_areas]
+    chosen = tuple(areas) if areas else program_.config.program.priority_areas
+    outside = [a for a in chosen if a not in program_.config.program.priority_areas]
     if outside:
         raise InvalidInput("areas", f"not priority areas of the program: {', '.join(outside)}")
     if two_stage and (concept_closes_at is None or not opens_at < concept_closes_at < closes_at):
@@ -217,9 +227,9 @@ def create_call(
     if budget is not None and budget <= 0:
         raise InvalidInput("budget", "must be positive")
     count = session.scalar(select(func.count()).select_from(Call).where(Call.track == track)) or 0
-    reference = f"{program.row.code.upper()}-{opens_at.year}-{track[:3].upper()}-{count + 1:02d}"
+    reference = f"{program_.row.code.upper()}-{opens_at.year}-{track[:3].upper()}-{count + 1:02d}"
     call = Call(
-        program_version_id=program.row.id,
+        program_version_id=program_.row.id,
         reference=reference,
         title=title.strip(),
         status="draft",
@@ -289,6 +299,7 @@ def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[
     """Every proposal of a call with its lead, countries and members' sectors (officers)."""
     _require(actor, "proposals.read_all", "see a call's submissions")
     call = get_call(session, actor=actor, reference=reference)
+    config = program_version(session, call.program_version_id).config
     members: dict[int, list[ProposalMember]] = {}
     for m in session.scalars(
         select(ProposalMember)
@@ -302,13 +313,13 @@ def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[
         select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
     ):
         team = members.get(p.id, [])
-        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        lead = next((m for m in team if m.role == config.lead_role.code), team[0] if team else None)
         out.append(
             Submission(
                 reference=p.reference,
                 title=p.title,
                 lead=lead.name if lead else "",
-                countries=tuple(sorted({m.country for m in team}, key=lambda c: (c != "JPN", c))),
+                countries=config.countries_home_first({m.country for m in team}),
                 sectors=tuple(m.sector for m in team),
                 area=p.area,
                 track=p.track,

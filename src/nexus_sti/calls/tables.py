@@ -87,7 +87,7 @@ class ProposalMember(Base):
     country: Mapped[str] = mapped_column(String(3), index=True)
     # university | institute | industry | government | nonprofit
     sector: Mapped[str] = mapped_column(String(20), default="university")
-    # lead_jp | lead_ams | partner
+    # a code of the program's [[roles]] (programs/model.py ConsortiumRole)
     role: Mapped[str] = mapped_column(String(20))
     # invited | confirmed | declined; the lead who creates the proposal is confirmed at once.
     confirmation: Mapped[str] = mapped_column(String(10), default="confirmed")

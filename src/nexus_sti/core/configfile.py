@@ -40,17 +40,20 @@ def _rule(kind: str, message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
-def parse_toml(text: str, *, source: str, format_version: int) -> dict[str, Any]:
+def parse_toml(text: str, *, source: str, format_version: int | tuple[int, ...]) -> dict[str, Any]:
+    """The TOML's data; ``format_version`` is the version (or versions) this reader accepts."""
+    accepted = (format_version,) if isinstance(format_version, int) else format_version
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(source, "(syntax)", f"not valid TOML: {exc}") from None
     version = raw.get("format_version")
-    if type(version) is not int or version != format_version:
+    if type(version) is not int or version not in accepted:
+        readable = " or ".join(str(v) for v in accepted)
         raise ConfigFileError(
             source,
             "format_version",
-            f"this platform reads format_version = {format_version}, found {version!r}",
+            f"this platform reads format_version = {readable}, found {version!r}",
         )
     return raw
 

@@ -17,7 +17,16 @@ def seed(
     replace: Annotated[
         bool, typer.Option("--replace", help="Delete the synthetic records and generate again.")
     ] = False,
+    program: Annotated[
+        str | None,
+        typer.Option(
+            "--program",
+            help="A preset (nexus, easia) or a program file; default: NEXUS_PROGRAM_FILE, "
+            "else nexus.",
+        ),
+    ] = None,
 ) -> None:
     """Load the program and the synthetic demo data (seed NEXUS_DEMO_SEED, NEXUS_DEMO_PROPOSALS
-    proposals). Refused in production mode."""
-    ensure_demo(migrated_platform(), console=console, replace=replace)
+    proposals). One demo data set at a time: pass --replace to switch programs. Refused in
+    production mode."""
+    ensure_demo(migrated_platform(), console=console, replace=replace, program=program)

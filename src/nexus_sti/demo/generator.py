@@ -11,7 +11,9 @@ reference data the caller passes in ``DemoParams``:
   per country;
 - every proposal has a Japanese lead and one co-lead per ASEAN partner country; bilateral
   proposals have exactly one partner country, regional ones at least two and an industry member;
-  partner countries are drawn in proportion to their recent co-authorship with Japan;
+  partner countries are drawn in proportion to their recent co-authorship with Japan. For a
+  multilateral program (``lead_country`` None) the lead's country is drawn among ``countries``
+  by research capacity, and the partner countries among the others in the same way;
 - mobility applicants mostly travel from ASEAN to Japan; host offers are mostly in Japan.
 
 All keys are local integers 1..n within the dataset; the storing service maps them to ids.
@@ -321,6 +323,20 @@ def _prefer_fresh(weights: _FloatArray, led: _FloatArray) -> _FloatArray:
     return np.asarray(weights / (1.0 + led) ** 2, dtype=np.float64)
 
 
+def _multilateral_countries(
+    params: DemoParams, size: int, rng: np.random.Generator
+) -> tuple[int, list[int]]:
+    """A lead country and ``size`` partner countries (indexes into ISO3_CODES), each drawn by
+    the square root of research capacity among the program's countries."""
+    weights = np.sqrt([params.research_capacity[c] for c in params.countries])
+    lead = int(rng.choice(len(params.countries), p=weights / weights.sum()))
+    others = [i for i in range(len(params.countries)) if i != lead]
+    rest = weights[others]
+    picks = rng.choice(len(others), size=min(size, len(others)), replace=False, p=rest / rest.sum())
+    index = [ISO3_CODES.index(c) for c in params.countries]
+    return index[lead], [index[others[int(i)]] for i in picks]
+
+
 def _proposals(
     params: DemoParams, pool: _Pool, rng: np.random.Generator
 ) -> tuple[DemoProposal, ...]:
@@ -329,6 +345,9 @@ def _proposals(
     bilateral = rng.permutation(np.arange(params.n_proposals) < n_bilateral)
     partner_p = partner_probabilities(params)
     area_p = rng.dirichlet(np.full(len(AREA_CODES), 8.0))
+    if set(params.areas) != set(AREA_CODES):  # only the program's areas (the draws stay aligned)
+        area_p = np.where(np.isin(AREA_CODES, params.areas), area_p, 0.0)
+        area_p = area_p / area_p.sum()
     # Leads and co-leads per track (each track is its own call): the eligibility rule allows a
     # person to lead one proposal per call, so the generator reuses someone only when a
     # country's pool has nobody left.
@@ -342,17 +361,20 @@ def _proposals(
         track: Track = "bilateral" if bilateral[key - 1] else "regional"
         area = int(rng.choice(len(AREA_CODES), p=area_p))
         size = 1 if track == "bilateral" else 2 + int(rng.choice(4, p=_REGIONAL_SIZE_P))
-        drawn = rng.choice(
-            len(ASEAN_MEMBERS), size=min(size, len(ASEAN_MEMBERS)), replace=False, p=partner_p
-        )
-        partners = [int(_ASEAN_INDEX[i]) for i in drawn]
-        team_countries = np.isin(pool.country, [_JAPAN, *partners])
+        if params.lead_country is None:
+            lead_country, partners = _multilateral_countries(params, size, rng)
+        else:
+            drawn = rng.choice(
+                len(ASEAN_MEMBERS), size=min(size, len(ASEAN_MEMBERS)), replace=False, p=partner_p
+            )
+            lead_country, partners = _JAPAN, [int(_ASEAN_INDEX[i]) for i in drawn]
+        team_countries = np.isin(pool.country, [lead_country, *partners])
         fits = np.where(pool.areas[:, area], 1.0, 0.2)
         team = _Team(pool, rng)
-        japan_academic = academic & (pool.country == _JAPAN)
+        lead_academic = academic & (pool.country == lead_country)
         leading = led[track]
-        lead = team.add(_prefer_fresh(japan_academic * fits * stage_lead, leading), "lead")
-        assert lead is not None  # every Japanese university has a senior researcher
+        lead = team.add(_prefer_fresh(lead_academic * fits * stage_lead, leading), "lead")
+        assert lead is not None  # every country's university has a senior researcher
         leading[lead] += 1
         for partner in partners:
             weights = (academic & (pool.country == partner)) * fits * stage_co_lead

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput
 
@@ -34,6 +35,12 @@ class DemoParams:
     bilateral_share: float = 0.6
     bilateral_budget_jpy: tuple[int, int] = (25_000_000, 40_000_000)
     regional_budget_jpy: tuple[int, int] = (90_000_000, 150_000_000)
+    # Who leads: researchers in Japan (the NEXUS shape, partners drawn by co-authorship with
+    # Japan), or None: a multilateral program, where any of ``countries`` may lead and the
+    # partners are drawn from the others by research capacity.
+    lead_country: str | None = "JPN"
+    countries: tuple[str, ...] = ISO3_CODES  # whose researchers join proposals
+    areas: tuple[str, ...] = AREA_CODES  # the priority areas proposals are drawn in
 
     def __post_init__(self) -> None:
         # Keep validated copies, so a caller mutating its dict later cannot change the params.
@@ -65,6 +72,19 @@ class DemoParams:
                 "(min_institutions_per_country)",
             ),
         )
+        if self.lead_country not in (None, "JPN"):
+            fail(
+                "lead_country",
+                "supported",
+                "must be JPN (co-authorship weights are Japan's) or None (any country leads)",
+            )
+        unknown = [c for c in self.countries if c not in ISO3_CODES]
+        if unknown or len(self.countries) < 3:
+            fail("countries", "known", f"must list at least 3 of {', '.join(ISO3_CODES)}")
+        object.__setattr__(self, "countries", tuple(self.countries))
+        if not self.areas or any(a not in AREA_CODES for a in self.areas):
+            fail("areas", "known", f"must list priority areas among {', '.join(AREA_CODES)}")
+        object.__setattr__(self, "areas", tuple(self.areas))
         share = self.bilateral_share
         if not _is_real(share) or not 0 <= float(share) <= 1:
             fail("bilateral_share", "range", f"must be a number in [0, 1], got {share!r}")

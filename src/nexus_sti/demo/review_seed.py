@@ -77,12 +77,10 @@ def seed_review_demo(
         in_call = {rid for rid, _, _, cid in members if cid == call.id}
         n_proposals = session.scalar(select(func.count()).where(Proposal.call_id == call.id)) or 0
         free = [r for r in reviewers if r.id not in in_call]
-        japan = sum(1 for r in free if r.country == "JPN")
-        needs = (
-            (DEMO_K * n_proposals, len(free)),
-            (n_proposals, japan),  # one Japan-based reviewer per proposal
-            (n_proposals, len(free) - japan),  # one from a member state
-        )
+        needs = [(DEMO_K * n_proposals, len(free))]
+        for group in config.reviewer_groups:  # each group's minimum on every proposal
+            where = set(config.place_countries(group.countries))
+            needs.append((group.minimum * n_proposals, sum(r.country in where for r in free)))
         load = max(DEMO_LOAD, *(math.ceil(LOAD_MARGIN * n / max(m, 1)) for n, m in needs))
         session.add_all(
             CallReviewer(

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -45,8 +47,15 @@ from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.programs.loader import load_preset, load_program_file, stored_program
+from nexus_sti.programs.loader import (
+    PRESETS,
+    LoadedProgram,
+    load_preset,
+    load_program_file,
+    stored_program,
+)
 from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.model import Track as TrackConfig
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
@@ -56,12 +65,7 @@ from nexus_sti.selection.tables import Award, SelectionRun
 DEMO_PASSWORD = "nexus-demo-2026"  # printed on purpose: synthetic accounts only
 CAPACITY_INDICATOR = "IP.JRN.ARTC.SC"  # scientific and technical journal articles
 COAUTHORSHIP_YEARS = range(2019, 2024)
-DEMO_TRACKS = ("bilateral", "regional")
 PLANTED_PROBLEM_RATE = 0.05
-DEMO_TRACK_NAMES = {
-    "bilateral": "bilateral fundamental research",
-    "regional": "regional applied research",
-}
 
 Progress_ = Callable[[str, int, int], None]
 
@@ -75,10 +79,16 @@ REVIEWERS_PER_PROPOSAL = 0.8
 
 
 def demo_params(
-    snapshot: ReferenceSnapshot, *, n_proposals: int, window: tuple[int, int] = (2015, 2023)
+    snapshot: ReferenceSnapshot,
+    *,
+    n_proposals: int,
+    window: tuple[int, int] = (2015, 2023),
+    config: ProgramConfig | None = None,
 ) -> DemoParams:
     """Demo sizes from real figures: research capacity = latest article count in ``window``;
-    Japan co-authorship = works co-authored with Japan over 2019-2023."""
+    Japan co-authorship = works co-authored with Japan over 2019-2023. With a multilateral
+    ``config`` (no home country), any of its countries leads and every proposal is of the
+    regional shape (three countries or more)."""
     capacity: dict[str, float] = {}
     for iso3 in ISO3_CODES:
         latest = snapshot.latest(CAPACITY_INDICATOR, iso3, window=window)
@@ -88,17 +98,30 @@ def demo_params(
         iso3: float(max(snapshot.coauthored_works_total("JPN", iso3, COAUTHORSHIP_YEARS), 1))
         for iso3 in ASEAN_MEMBERS
     }
-    return DemoParams(
-        research_capacity=capacity,
-        coauthorship_with_japan=coauthorship,
-        n_proposals=n_proposals,
+    sizes: dict[str, Any] = {
+        "research_capacity": capacity,
+        "coauthorship_with_japan": coauthorship,
+        "n_proposals": n_proposals,
         # A pool that can review its call at the usual load: 3 reviews a proposal at most 6 a
         # reviewer needs half as many reviewers as proposals, and conflicts (reviewers who are
         # members of a proposal) and the Japan / member-state minimums need more.
-        n_reviewers=max(REVIEWERS_AT_LEAST, math.ceil(n_proposals * REVIEWERS_PER_PROPOSAL)),
+        "n_reviewers": max(REVIEWERS_AT_LEAST, math.ceil(n_proposals * REVIEWERS_PER_PROPOSAL)),
         # Enough researchers that, as in a real call, each proposal can have its own leads.
-        researchers_per_institution=20,
-    )
+        "researchers_per_institution": 20,
+    }
+    return DemoParams(**(sizes | _program_shape(config)))
+
+
+def _program_shape(config: ProgramConfig | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    shape: dict[str, Any] = {"areas": config.program.priority_areas}
+    if config.home_country is None:
+        shape |= {"lead_country": None, "countries": config.program.countries}
+        # Every proposal has three to six leads (one per country team), so the smaller
+        # countries need larger pools for each proposal to have its own.
+        shape |= {"bilateral_share": 0.0, "researchers_per_institution": 40}
+    return shape
 
 
 DEMO_ACCOUNTS: tuple[tuple[str, Role, str, str | None], ...] = (
@@ -156,14 +179,7 @@ def seed_demo(
     if not decision:
         raise PermissionDenied("load the demo data set", decision.reason)
     config = stored_program(program.config_text, program.source_name)
-    missing = [t for t in DEMO_TRACKS if t not in {track.code for track in config.tracks}]
-    if missing:
-        raise RuleViolation(
-            "demo.tracks",
-            f"the demo data set is shaped for programs with tracks {', '.join(DEMO_TRACKS)}; "
-            f"program {program.code!r} has no {', '.join(missing)}: load the NEXUS preset or "
-            "leave NEXUS_PROGRAM_FILE empty for the demo",
-        )
+    tracks = demo_tracks(config)
     if has_demo_data(session):
         if not replace:
             raise Conflict("demo data is already loaded; pass replace to load it again")
@@ -208,25 +224,25 @@ def seed_demo(
     for demo_researcher, stored in zip(dataset.researchers, researchers, strict=True):
         res_ids[demo_researcher.key] = stored.id
     progress("calls and proposals", 2, total)
-    calls = _demo_calls(session, program, config.program.priority_areas, now)
-    agency = next(f.code for f in config.funders if f.role == "implementing_agency")
+    calls = _demo_calls(session, program, config, set(tracks.values()), now)
+    agency = config.implementing_agency
     proposals = []
     for p in dataset.proposals:
-        call = calls[p.track]
+        call = calls[tracks[p.track]]
         proposals.append(
             Proposal(
                 call_id=call.id,
                 reference=f"{call.reference}-{p.key:04d}",
-                track=p.track,
+                track=call.track,
                 area=p.area,
                 secondary_areas=[],
                 keywords=[],
                 title=p.title,
                 abstract=p.abstract,
                 lead_researcher_id=res_ids[p.lead_key],
-                requested_amount=Decimal(p.requested_jpy),
-                currency="JPY",
-                duration_months=p.duration_months,
+                requested_amount=Decimal(p.requested_jpy) if agency else Decimal(0),
+                currency=config.track(call.track).budget_currency,
+                duration_months=_within(p.duration_months, config.track(call.track)),
                 status="submitted",
                 stage="full",
                 version=1,
@@ -238,6 +254,7 @@ def seed_demo(
     session.add_all(proposals)
     session.flush()
     progress("consortium members", 3, total)
+    roles = stored_roles(config)
     people = {r.key: r for r in dataset.researchers}
     orgs = {o.key: o for o in dataset.organisations}
     members = [
@@ -251,7 +268,7 @@ def seed_demo(
             organisation_name=orgs[m.organisation_key].name,
             country=m.country,
             sector=SECTOR_OF_KIND[orgs[m.organisation_key].kind],
-            role=STORED_ROLE[m.role],
+            role=roles[m.role],
             confirmation="confirmed",
         )
         for p, row in zip(dataset.proposals, proposals, strict=True)
@@ -260,7 +277,14 @@ def seed_demo(
     session.add_all(members)
     session.flush()
     _demo_budgets_and_attachments(
-        session, proposals, members, calls, agency, now, np.random.default_rng(seed + 1)
+        session,
+        proposals,
+        members,
+        calls,
+        agency.code if agency else None,
+        roles["lead"],
+        now,
+        np.random.default_rng(seed + 1),
     )
     _demo_cofunding(session, proposals, members, calls, config, np.random.default_rng(seed + 2))
     _demo_scores(session, proposals, dataset, config, now, np.random.default_rng(seed + 3))
@@ -318,25 +342,56 @@ def seed_demo(
     return dataset
 
 
-# The generator's consortium roles, as stored: the Japanese lead, a member state's lead, partners.
-STORED_ROLE = {
-    "lead": "lead_jp",
-    "co_lead": "lead_ams",
-    "partner": "partner",
-    "industry": "partner",
-}
+def _within(months: int, track: TrackConfig) -> int:
+    """The generated duration, moved into the track's range (NEXUS's ranges hold them all)."""
+    return min(max(months, track.min_duration_months), track.max_duration_months)
+
+
+def demo_tracks(config: ProgramConfig) -> dict[str, str]:
+    """The generator's proposal shapes (bilateral, regional) -> the program's research tracks
+    that hold them: tracks of those codes where the program has them (NEXUS), else its first
+    research track for both."""
+    research = [t.code for t in config.tracks if t.kind == "research"]
+    if not research:
+        raise RuleViolation(
+            "demo.tracks",
+            f"program {config.program.code!r} has no research track for the demo's proposals",
+        )
+    return {
+        shape: shape if shape in research else research[0] for shape in ("bilateral", "regional")
+    }
+
+
+def stored_roles(config: ProgramConfig) -> dict[str, str]:
+    """The generator's consortium roles -> the program's role codes: the project lead, a
+    country team's lead (a member where the program has no such role) and the members."""
+    member = next(r.code for r in config.roles if r.kind == "member")
+    country_lead = config.role_of_kind("country_lead")
+    return {
+        "lead": config.lead_role.code,
+        "co_lead": country_lead.code if country_lead else member,
+        "partner": member,
+        "industry": member,
+    }
+
+
 SECTOR_OF_KIND = {"university": "university", "institute": "institute", "company": "industry"}
 
 
 def _demo_calls(
-    session: Session, program: ProgramVersion, areas: tuple[str, ...], now: datetime
+    session: Session,
+    program: ProgramVersion,
+    config: ProgramConfig,
+    tracks: set[str],
+    now: datetime,
 ) -> dict[str, Call]:
     """A closed call per research track holding the generated proposals, and an open one per
     track for the next cycle, so applicants can try the whole journey."""
-    short = program.name.split(":")[0]
+    short = config.program.short_name
     closed_opens = datetime(now.year, 1, 15, tzinfo=UTC)
     calls: dict[str, Call] = {}
-    for track, label in DEMO_TRACK_NAMES.items():
+    for track in sorted(tracks):
+        label = config.track(track).name
         for status, opens, closes, year in (
             ("closed", closed_opens, closed_opens + timedelta(days=90), now.year),
             ("open", now - timedelta(days=7), now + timedelta(days=60), now.year + 1),
@@ -344,12 +399,12 @@ def _demo_calls(
             call = Call(
                 program_version_id=program.id,
                 reference=f"DEMO-{program.code.upper()}-{year}-{track[:3].upper()}",
-                title=f"{short} {label} call {year} (synthetic)",
+                title=f"{short} {label.lower()} call {year} (synthetic)",
                 status=status,
                 track=track,
-                areas=list(areas),
-                description=f"Demo {label} call of the synthetic data set.",
-                budget_currency="JPY",
+                areas=list(config.program.priority_areas),
+                description=f"Demo {label.lower()} call of the synthetic data set.",
+                budget_currency=config.track(track).budget_currency,
                 two_stage=False,
                 opens_at=opens,
                 closes_at=closes,
@@ -367,26 +422,28 @@ def _demo_budgets_and_attachments(
     proposals: list[Proposal],
     members: list[ProposalMember],
     calls: dict[str, Call],
-    agency: str,
+    agency: str | None,
+    lead_role: str,
     now: datetime,
     rng: np.random.Generator,
 ) -> None:
-    """The implementing agency's share of each proposal, spread evenly over its years on the
-    Japanese lead, and a one-page synthetic project description, so the demo call can be
-    screened like a real one. About one proposal in twenty gets a planted problem (a missing
-    description, or most of the budget asked in the first year) for screening to find."""
-    lead_of = {m.proposal_id: m.id for m in members if m.role == "lead_jp"}
+    """The implementing agency's share of each proposal (where the program has an agency),
+    spread evenly over its years on the lead, and a one-page synthetic project description, so
+    the demo call can be screened like a real one. About one proposal in twenty gets a planted
+    problem (a missing description, or most of the budget asked in the first year) for
+    screening to find."""
+    lead_of = {m.proposal_id: m.id for m in members if m.role == lead_role}
     description = _synthetic_pdf()
     digest = hashlib.sha256(description).hexdigest()
     planted = rng.random(len(proposals)) < PLANTED_PROBLEM_RATE
     for p, problem in zip(proposals, planted, strict=True):
-        front_loaded = bool(problem) and rng.random() < 0.5
+        front_loaded = bool(problem) and rng.random() < 0.5 and agency is not None
         years = -(-p.duration_months // 12)
         start = calls[p.track].closes_at.year + 1
         share = (p.requested_amount / years).quantize(Decimal(1))
         if front_loaded:  # 70 % in year one: over the per-year cap
             share = (p.requested_amount * Decimal("0.3") / max(years - 1, 1)).quantize(Decimal(1))
-        for y in range(years):
+        for y in range(years if agency is not None else 0):
             if front_loaded and y == 0:
                 amount = p.requested_amount - share * (years - 1)
             elif front_loaded or y < years - 1:
@@ -400,7 +457,7 @@ def _demo_budgets_and_attachments(
                     year=start + y,
                     funder=agency,
                     amount=amount,
-                    currency="JPY",
+                    currency=p.currency,
                 )
             )
         if problem and not front_loaded:
@@ -478,15 +535,20 @@ def _demo_cofunding(
     config: ProgramConfig,
     rng: np.random.Generator,
 ) -> None:
-    """Each member-state team's budget from its own country's co-funder, in that country's
-    currency (the e-ASIA model: each funder pays only its own teams), over the project's years.
-    Amounts are drawn around :data:`COFUNDED_TEAM_USD` a year and converted at the preset's
-    planning rates; a country with no co-funder or no rate is left unfunded."""
+    """Each member's team budget from its own country's co-funder, in that country's currency
+    (the e-ASIA model: each funder pays only its own teams), over the project's years: the
+    partner countries' members where the implementing agency pays the home country's, every
+    member in a multilateral program. Amounts are drawn around :data:`COFUNDED_TEAM_USD` a year and
+    converted at the preset's planning rates; a country with no co-funder or no rate is left
+    unfunded. Without an implementing agency, a proposal's request is the sum of its teams'
+    budgets in the track's currency."""
     cofunder = {f.country: f.code for f in config.funders if f.role == "co_funder"}
+    agency = config.implementing_agency
+    paid_by_agency = set(agency.pays_for) if agency else set()
     rates = config.rate_table()
     by_proposal = {p.id: p for p in proposals}
     for m in members:
-        if m.country == "JPN" or m.country not in cofunder:
+        if m.country in paid_by_agency or m.country not in cofunder:
             continue
         p = by_proposal[m.proposal_id]
         currency = country(m.country).currency
@@ -497,7 +559,8 @@ def _demo_cofunding(
         except CurrencyError:
             continue
         start = calls[p.track].closes_at.year + 1
-        for y in range(-(-p.duration_months // 12)):
+        years = -(-p.duration_months // 12)
+        for y in range(years):
             session.add(
                 BudgetLine(
                     proposal_id=p.id,
@@ -508,6 +571,9 @@ def _demo_cofunding(
                     currency=currency,
                 )
             )
+        if agency is None:
+            asked = rates.convert(Money(local.quantize(Decimal(1)), currency), p.currency, on)
+            p.requested_amount += (asked.amount * years).quantize(Decimal(1))
 
 
 def _synthetic_pdf() -> bytes:
@@ -560,21 +626,35 @@ def _add_demo_accounts(
         )
 
 
-def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) -> None:
-    """Load the program and seed the demo data set unless both are already there."""
+def _program_for_demo(platform: Platform, program: str | None) -> LoadedProgram:
+    """``program``: a preset name or a program file; by default NEXUS_PROGRAM_FILE, else the
+    NEXUS preset."""
+    if program is None:
+        file = platform.settings.program_file
+        return load_program_file(file) if file else load_preset()
+    if program in PRESETS:
+        return load_preset(program)
+    return load_program_file(Path(program))
+
+
+def ensure_demo(
+    platform: Platform, *, console: Console, replace: bool = False, program: str | None = None
+) -> None:
+    """Load the program and seed the demo data set unless both are already there.
+    ``program``: a preset name (``nexus``, ``easia``) or a program file."""
     settings = platform.settings
     if settings.mode == "production":
         raise Conflict("demo data is synthetic and is not loaded in production mode")
     actor = Actor.system("demo")
     with platform.session() as session:
-        loaded = (
-            load_program_file(settings.program_file) if settings.program_file else load_preset()
-        )
+        loaded = _program_for_demo(platform, program)
         load_program(session, actor=actor, loaded=loaded, now=utcnow())
         if has_demo_data(session) and not replace:
             return
-        program = current_program(session, code=loaded.config.program.code).row
-        params = demo_params(load_snapshot(), n_proposals=settings.demo_proposals)
+        stored = current_program(session, code=loaded.config.program.code).row
+        params = demo_params(
+            load_snapshot(), n_proposals=settings.demo_proposals, config=loaded.config
+        )
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("generating synthetic demo data", total=6)
 
@@ -585,7 +665,7 @@ def ensure_demo(platform: Platform, *, console: Console, replace: bool = False) 
                 session,
                 actor=actor,
                 hasher_hash=lambda pw: hash_password(platform.hasher, pw),
-                program=program,
+                program=stored,
                 params=params,
                 seed=settings.demo_seed,
                 now=utcnow(),

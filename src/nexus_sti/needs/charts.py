@@ -116,7 +116,7 @@ def indicator_series_chart(
 
 
 def shares_chart(result: TargetsResult) -> str:
-    """Each member state's target share (bar), the formula's share before floors and caps
+    """Each partner country's target share (bar), the formula's share before floors and caps
     (marker) and the slots it gets (at the bar end); largest share at the top."""
     shares = result.shares
     order = sorted(result.countries, key=lambda c: shares.shares[c])

@@ -86,8 +86,8 @@ def targets(
     a: Annotated[float, typer.Option(help="Equal part.")] = 0.3,
     b: Annotated[float, typer.Option(help="Need part.")] = 0.5,
     c: Annotated[float, typer.Option(help="Scale part.")] = 0.2,
-    floor: Annotated[float, typer.Option(help="Lowest share per member state.")] = 0.03,
-    cap: Annotated[float, typer.Option(help="Highest share per member state.")] = 0.25,
+    floor: Annotated[float, typer.Option(help="Lowest share per partner country.")] = 0.03,
+    cap: Annotated[float, typer.Option(help="Highest share per partner country.")] = 0.25,
     slots: Annotated[int | None, typer.Option(help="Slots (default: from the budget).")] = None,
     method: Annotated[
         str, typer.Option(help="huntington_hill, webster or largest_remainder.")

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from nexus_sti.algorithms.composite_index import IndexProblem, IndicatorSpec
+from nexus_sti.core.countries import country
 from nexus_sti.needs.model import IndicatorConfig
 from nexus_sti.reference.snapshot import ReferenceSnapshot
 
 POPULATION = "SP.POP.TOTL"
 INTL_WORKS = "OA.INTL.COAUTH.WORKS"
-JAPAN_SHARE = "JPN.COPUB.SHARE"  # derived: share of a country's international works with Japan
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +49,17 @@ def observe(
 ) -> Observation:
     """The value of one indicator for one country under the data policy."""
     years = _window(config, window)
-    if config.code == JAPAN_SHARE:
+    if config.coauthored_with is not None:
+        other = config.coauthored_with
+        name = country(other).name
         source = snapshot.source_of(INTL_WORKS).attribution
-        if iso3 == "JPN":
-            return Observation(None, None, source, "not applicable to Japan", applicable=False)
+        if iso3 == other:
+            return Observation(None, None, source, f"not applicable to {name}", applicable=False)
         for year in range(years[1], years[0] - 1, -1):
-            pair = snapshot.coauthored_works("JPN", iso3, year)
+            pair = snapshot.coauthored_works(other, iso3, year)
             total = snapshot.value(INTL_WORKS, iso3, year)
             if pair is not None and total:
-                note = f"{pair} works with Japan / {total:.0f} international works ({year})"
+                note = f"{pair} works with {name} / {total:.0f} international works ({year})"
                 return Observation(100.0 * pair / total, year, source, note)
         return Observation(None, None, source, f"no counts within {years[0]}-{years[1]}")
     source = snapshot.source_of(config.code).attribution

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.configfile import ConfigFileError, parse_toml, validate_model
+from nexus_sti.core.countries import is_country
 
 
 class _Frozen(BaseModel):
@@ -32,6 +33,11 @@ class IndicatorConfig(_Frozen):
         None,
         description="Ignore values after this year (e.g. counts still growing when collected).",
     )
+    coauthored_with: str | None = Field(
+        None,
+        description="Derived: the share of a country's international works co-authored with "
+        "this country (not applicable to that country itself).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -39,6 +45,8 @@ class IndicatorConfig(_Frozen):
             raise ValueError("direction must be 1 or -1")
         if self.upper <= self.lower:
             raise ValueError("upper must be greater than lower")
+        if self.coauthored_with is not None and not is_country(self.coauthored_with):
+            raise ValueError(f"coauthored_with: unknown country {self.coauthored_with!r}")
         return self
 
 

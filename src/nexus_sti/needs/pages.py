@@ -20,6 +20,7 @@ from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.core.areas import priority_area
+from nexus_sti.core.countries import country
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.charts import capacity_chart, indicator_series_chart, shares_chart
@@ -37,7 +38,7 @@ from nexus_sti.needs.targets import (
     SCALE_INDICATORS,
     TargetParams,
     default_slots,
-    member_states,
+    target_countries,
 )
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
@@ -196,7 +197,9 @@ def _targets_view(
         slots_placeholder=(
             default_slots(config, raw["track"]) if raw["track"] in track_codes else ""
         ),
-        member_count=len(member_states(config)),
+        member_count=len(target_countries(config)),
+        partners_name=config.program.partners_name,
+        home_name=country(config.home_country).name if config.home_country else None,
         presets=PRESET_LABELS,
         methods=METHOD_LABELS,
         scale_indicators=SCALE_INDICATORS,

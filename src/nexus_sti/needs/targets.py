@@ -1,5 +1,5 @@
 """Country targets for one track: from the needs assessment and the program's rules to shares
-and whole project slots per member state. Pure: the same inputs give the same targets.
+and whole project slots per partner country. Pure: the same inputs give the same targets.
 
 Formula (documented in docs/needs.md)::
 
@@ -56,8 +56,8 @@ class TargetParams(BaseModel):
     a: float = Field(0.3, ge=0, le=1, description="Equal part")
     b: float = Field(0.5, ge=0, le=1, description="Need part")
     c: float = Field(0.2, ge=0, le=1, description="Scale part")
-    floor: float = Field(0.03, ge=0, le=1, description="Lowest share of any member state")
-    cap: float = Field(0.25, ge=0, le=1, description="Highest share of any member state")
+    floor: float = Field(0.03, ge=0, le=1, description="Lowest share of any partner country")
+    cap: float = Field(0.25, ge=0, le=1, description="Highest share of any partner country")
     slots: int | None = Field(None, ge=0, le=100_000, description="Default: from the budget")
     method: Literal["huntington_hill", "webster", "largest_remainder"] = "huntington_hill"
     minimum: int = Field(1, ge=0, le=100)
@@ -77,16 +77,16 @@ class TargetParams(BaseModel):
         return self
 
 
-def member_states(config: ProgramConfig) -> tuple[str, ...]:
-    """The countries that get targets: the program's countries whose teams the implementing
-    agency does not pay for (for NEXUS, the 11 ASEAN member states)."""
-    agency = next(f for f in config.funders if f.role == "implementing_agency")
-    return tuple(c for c in config.program.countries if c not in agency.pays_for)
+def target_countries(config: ProgramConfig) -> tuple[str, ...]:
+    """The countries that get targets: the program's partner countries (all but the home
+    country, whose teams the implementing agency pays; every country of a multilateral
+    program)."""
+    return config.partner_countries
 
 
 def default_slots(config: ProgramConfig, track: str) -> int:
     """Country places per year the track's budget pays for: projects per year (track budget /
-    largest project / years) times the member states each project must involve."""
+    largest project / years) times the partner countries each project must involve."""
     t = config.track(track)
     budget = config.track_budget(track)
     on = config.exchange_rates[-1].on if config.exchange_rates else None
@@ -94,8 +94,16 @@ def default_slots(config: ProgramConfig, track: str) -> int:
         if on is None:
             raise InvalidInput("exchange_rates", f"needed to convert {budget.currency}")
         budget = config.rate_table().convert(budget, t.budget_currency, on)
+    if t.max_budget_per_project is None:
+        raise InvalidInput(
+            "slots",
+            f"the {t.code} track sets no per-project maximum to size its places from; "
+            "enter the number of places",
+        )
     projects = int(budget.amount / t.max_budget_per_project / Decimal(len(config.years)))
-    return max(projects, 1) * max(t.min_member_states, 1)
+    home = 1 if config.home_country else 0
+    partners = max(t.min_partner_countries, t.min_countries - home, 1)
+    return max(projects, 1) * partners
 
 
 def _latest(
@@ -141,7 +149,7 @@ def compute_targets(
         config.track(params.track)
     except KeyError as exc:
         raise InvalidInput("track", str(exc.args[0])) from None
-    countries = member_states(config)
+    countries = target_countries(config)
     slots = params.slots if params.slots is not None else default_slots(config, params.track)
     capacity = {c: assessment.country(c).capacity for c in countries}
     window = assessment.window
@@ -201,7 +209,7 @@ def compute_targets(
     allotted = apportion(shares.shares, slots, method=params.method, minimum=params.minimum)
     lines.append(
         f"{slots} slots apportioned by {params.method.replace('_', '-')}, "
-        f"at least {params.minimum} per member state"
+        f"at least {params.minimum} per partner country"
     )
     inputs = {
         "need": need,

@@ -23,16 +23,13 @@ def _summary(config: ProgramConfig) -> Table:
     for column in ("track", "kind", "consortium", "planned budget", "max per project", "months"):
         table.add_column(column)
     for t in config.tracks:
-        most = "or more" if t.max_member_states is None else f"to {t.max_member_states}"
-        rule = f"{'JPN + ' if t.requires_japan else ''}{t.min_member_states} {most} AMS"
-        if t.min_industry_partners:
-            rule += f", {t.min_industry_partners}+ industry"
+        most = t.max_budget_per_project
         table.add_row(
             t.code,
             t.kind,
-            rule,
+            config.consortium_rule(t),
             str(config.track_budget(t.code)),
-            str(Money(t.max_budget_per_project, t.budget_currency)),
+            "each funder's own" if most is None else str(Money(most, t.budget_currency)),
             f"{t.min_duration_months}-{t.max_duration_months}",
         )
     return table

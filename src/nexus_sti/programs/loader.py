@@ -10,9 +10,10 @@ from importlib import resources
 from pathlib import Path
 
 from nexus_sti.core.configfile import ConfigFileError, parse_toml, validate_model
-from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.model import FORMAT_VERSION, ProgramConfig
+from nexus_sti.programs.upgrade import upgrade_format_1
 
-PRESETS = ("nexus",)
+PRESETS = ("nexus", "easia")
 
 
 class ProgramFileError(ConfigFileError):
@@ -32,7 +33,9 @@ class LoadedProgram:
 
 def parse_program(text: str, *, source: str) -> LoadedProgram:
     try:
-        raw = parse_toml(text, source=source, format_version=1)
+        raw = parse_toml(text, source=source, format_version=(1, FORMAT_VERSION))
+        if raw["format_version"] == 1:
+            raw = upgrade_format_1(raw)
         config = validate_model(ProgramConfig, raw, source=source)
     except ConfigFileError as exc:
         raise ProgramFileError(exc.source, exc.field, exc.rule) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -77,3 +78,22 @@ def current_program(session: Session, *, code: str | None = None) -> CurrentProg
     if row is None:
         raise NotFound("program", code or "(any)")
     return CurrentProgram(row=row, config=stored_program(row.config_text, row.source_name))
+
+
+def program_version(session: Session, version_id: int) -> CurrentProgram:
+    """A stored program version by id: the rules a call was opened under, whichever program
+    was loaded since."""
+    row = session.get(ProgramVersion, version_id)
+    if row is None:
+        raise NotFound("program version", str(version_id))
+    return CurrentProgram(row=row, config=stored_program(row.config_text, row.source_name))
+
+
+def program_versions(session: Session, version_ids: Iterable[int]) -> dict[int, ProgramConfig]:
+    """The configurations of several stored versions (calls of different programs listed
+    together), by version id."""
+    wanted = set(version_ids)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(ProgramVersion).where(ProgramVersion.id.in_(wanted)))
+    return {r.id: stored_program(r.config_text, r.source_name) for r in rows}

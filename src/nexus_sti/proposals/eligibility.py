@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from nexus_sti.core.countries import country
 from nexus_sti.core.money import CurrencyError, Money, RateTable
-from nexus_sti.programs.model import Funder, Track
+from nexus_sti.programs.model import ConsortiumRole, Funder, ProgramConfig, Track
 from nexus_sti.proposals.model import ProposalContent
 
 
@@ -35,11 +35,40 @@ class CallRules:
     track: Track
     call_areas: tuple[str, ...]
     funders: Mapping[str, Funder]
-    implementing_agency: str
+    implementing_agency: str | None
     rates: RateTable
     rate_date: date
-    member_states: tuple[str, ...]
+    roles: Mapping[str, ConsortiumRole]
+    role_countries: Mapping[str, tuple[str, ...]]  # role code -> where its holders may be based
+    lead_countries: tuple[str, ...]  # where this track's project lead may be based
+    home_country: str | None = None
     required_attachments: tuple[str, ...] = ("project_description",)
+
+
+def rules_for_call(
+    config: ProgramConfig,
+    track: str,
+    *,
+    call_reference: str,
+    call_areas: tuple[str, ...],
+    rate_date: date,
+) -> CallRules:
+    """A call's eligibility inputs from its program's configuration."""
+    agency = config.implementing_agency
+    chosen = config.track(track)
+    return CallRules(
+        call_reference=call_reference,
+        track=chosen,
+        call_areas=call_areas,
+        funders={f.code: f for f in config.funders},
+        implementing_agency=agency.code if agency else None,
+        rates=config.rate_table(),
+        rate_date=rate_date,
+        roles={r.code: r for r in config.roles},
+        role_countries={r.code: config.place_countries(r.based_in) for r in config.roles},
+        lead_countries=config.place_countries(config.lead_place(chosen)),
+        home_country=config.home_country,
+    )
 
 
 @dataclass(frozen=True)
@@ -66,47 +95,74 @@ def _fail(rule_id: str, message: str, field_: str) -> Verdict:
     return Verdict(rule_id, False, message, field_)
 
 
-def _japan_lead(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
-    rid = "consortium.japan_lead"
-    leads = [m for m in p.members if m.role == "lead_jp"]
+def _kind(r: CallRules, kind: str) -> set[str]:
+    return {code for code, role in r.roles.items() if role.kind == kind}
+
+
+def _roles(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.roles"
+    for i, m in enumerate(p.members):
+        role = r.roles.get(m.role)
+        if role is None:
+            return _fail(
+                rid, f"members[{i}].role: {m.role!r} is not a role of this program; roles: "
+                f"{', '.join(r.roles)}", f"members[{i}].role"
+            )  # fmt: skip
+        allowed = r.role_countries[m.role]
+        if role.kind != "lead" and m.country not in allowed:
+            return _fail(
+                rid,
+                f"{m.name} is based in {country(m.country).name}; a {role.name.lower()} must be "
+                f"based in {', '.join(allowed)}",
+                f"members[{i}].country",
+            )
+    return _ok(rid, "every member's role and country fit the program")
+
+
+def _lead(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.lead"
+    lead_roles = _kind(r, "lead")
+    leads = [m for m in p.members if m.role in lead_roles]
+    title = r.roles[next(iter(lead_roles))].name.lower() if lead_roles else "project lead"
     if len(leads) != 1:
+        return _fail(rid, f"name exactly one {title} (found {len(leads)})", "members")
+    lead = leads[0]
+    if lead.country not in r.lead_countries:
+        where = ", ".join(country(c).name for c in r.lead_countries)
         return _fail(
-            rid,
-            f"name exactly one lead investigator on the Japanese side (found {len(leads)})",
-            "members",
-        )
-    if leads[0].country != "JPN":
-        return _fail(
-            rid, f"the Japanese-side lead, {leads[0].name}, must be based in Japan", "members"
-        )
-    return _ok(rid, f"Japanese-side lead: {leads[0].name}")
+            rid, f"the {title}, {lead.name}, must be based in {where}", "members"
+        )  # fmt: skip
+    return _ok(rid, f"{r.roles[lead.role].name}: {lead.name} ({country(lead.country).name})")
 
 
-def _member_states(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
-    rid = "consortium.member_states"
-    states = sorted({m.country for m in p.members if m.role == "lead_ams"})
-    outside = [s for s in states if s not in r.member_states]
-    if outside:
-        return _fail(
-            rid,
-            f"member-state leads must be based in a member state, not {', '.join(outside)}",
-            "members",
-        )
-    low, high = r.track.min_member_states, r.track.max_member_states
-    wanted = (
-        f"exactly {low}"
-        if low == high
-        else (f"at least {low}" if high is None else f"{low} to {high}")
+def _wanted(low: int, high: int | None) -> str:
+    if low == high:
+        return f"exactly {low}"
+    return f"at least {low}" if high is None else f"{low} to {high}"
+
+
+def _countries(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
+    rid = "consortium.countries"
+    leading = _kind(r, "lead") | _kind(r, "country_lead")
+    countries = sorted({m.country for m in p.members if m.role in leading})
+    partners = [c for c in countries if c != r.home_country]
+    t = r.track
+    checks = (
+        (partners, t.min_partner_countries, t.max_partner_countries, "partner country"),
+        (countries, t.min_countries, t.max_countries, "country"),
     )
-    if len(states) < low or (high is not None and len(states) > high):
-        names = ", ".join(country(s).name for s in states) or "none"
+    for found, low, high, noun in checks:
+        if (low == 0 and high is None) or low <= len(found) <= (high if high is not None else 99):
+            continue
+        names = ", ".join(country(c).name for c in found) or "none"
+        plural = noun if low == high == 1 else noun.replace("country", "countries")
         return _fail(
             rid,
-            f"{r.track.name} needs lead investigators from {wanted} member state(s); "
-            f"this consortium has {len(states)} ({names})",
+            f"{t.name} needs lead investigators from {_wanted(low, high)} {plural}; "
+            f"this consortium has {len(found)} ({names})",
             "members",
         )
-    return _ok(rid, f"{len(states)} member state(s): {', '.join(states)}")
+    return _ok(rid, f"leads from {len(countries)} countries: {', '.join(countries)}")
 
 
 def _industry(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
@@ -189,7 +245,7 @@ def _agency_total(p: ProposalContent, r: CallRules) -> tuple[Money, dict[int, Mo
     total = Money.zero(currency)
     by_year: dict[int, Money] = {}
     for line in p.budget:
-        if line.funder != r.implementing_agency:
+        if r.implementing_agency is not None and line.funder != r.implementing_agency:
             continue
         try:
             amount = r.rates.convert(Money(line.amount, line.currency), currency, r.rate_date)
@@ -206,11 +262,15 @@ def _budget_caps(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
     if isinstance(result, str):
         return _fail(rid, result, "budget")
     total, by_year = result
-    cap = Money(r.track.max_budget_per_project, r.track.budget_currency)
-    if total.amount > cap.amount:
+    payer = "the implementing agency" if r.implementing_agency else "the funders together"
+    cap_amount = r.track.max_budget_per_project
+    cap = None if cap_amount is None else Money(cap_amount, r.track.budget_currency)
+    if cap is not None and total.amount > cap.amount:
         return _fail(
             rid,
-            f"the implementing agency's share is {total}; the most per project is {cap}",
+            f"{payer} are asked for {total}; the most per project is {cap}"
+            if not r.implementing_agency
+            else f"the implementing agency's share is {total}; the most per project is {cap}",
             "budget",
         )
     if r.track.max_budget_per_year is not None:
@@ -224,7 +284,7 @@ def _budget_caps(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
                     "budget",
                 )
     if total.amount <= Decimal(0):
-        return _fail(rid, "add the budget the implementing agency is asked for", "budget")
+        return _fail(rid, f"add the budget {payer} are asked for", "budget")
     for code, funder in r.funders.items():
         lines = [b for b in p.budget if b.funder == code]
         if not lines or code == r.implementing_agency:
@@ -249,7 +309,10 @@ def _budget_caps(p: ProposalContent, r: CallRules, _c: Context) -> Verdict:
                         f"{year}: {funder.name} is asked for {asked_then}; most per year {most}"
                     )
                     return _fail(rid, message, "budget")
-    return _ok(rid, f"implementing agency's share {total} within {cap}")
+    within = f" within {cap}" if cap is not None else ""
+    if r.implementing_agency:
+        return _ok(rid, f"implementing agency's share {total}{within}")
+    return _ok(rid, f"{total} asked of the funders{within}, each within its own caps")
 
 
 def _budget_years(p: ProposalContent, _r: CallRules, _c: Context) -> Verdict:
@@ -268,8 +331,9 @@ def _budget_years(p: ProposalContent, _r: CallRules, _c: Context) -> Verdict:
 
 def _one_lead(p: ProposalContent, r: CallRules, c: Context) -> Verdict:
     rid = "leads.one_per_call"
+    leading = _kind(r, "lead") | _kind(r, "country_lead")
     for m in p.members:
-        if m.role == "partner":
+        if m.role not in leading:
             continue
         for key in filter(None, (m.orcid, m.email.lower())):
             if key in c.leads_elsewhere:
@@ -297,17 +361,21 @@ def _attachments(_p: ProposalContent, r: CallRules, c: Context) -> Verdict:
 
 def rules_for(track: Track) -> tuple[Rule, ...]:
     """The rules a call of ``track`` applies, in the order applicants should fix them."""
-    rules = []
-    if track.requires_japan:
-        rules.append(
-            Rule("consortium.japan_lead", "one lead investigator based in Japan", _japan_lead)
-        )
-    if track.min_member_states or track.max_member_states is not None:
+    rules = [
+        Rule("consortium.roles", "every member in one of the program's roles", _roles),
+        Rule("consortium.lead", "one project lead, based where the track says", _lead),
+    ]
+    if (
+        track.min_partner_countries
+        or track.max_partner_countries is not None
+        or track.min_countries
+        or track.max_countries is not None
+    ):
         rules.append(
             Rule(
-                "consortium.member_states",
-                "lead investigators from the required number of member states",
-                _member_states,
+                "consortium.countries",
+                "lead investigators from the required number of countries",
+                _countries,
             )
         )
     if track.min_industry_partners:

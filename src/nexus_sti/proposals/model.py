@@ -15,13 +15,10 @@ from nexus_sti.core.errors import InvalidInput
 from nexus_sti.core.money import MINOR_UNITS
 
 Sector = Literal["university", "institute", "industry", "government", "nonprofit"]
-Role = Literal["lead_jp", "lead_ams", "partner"]
 SECTORS: tuple[str, ...] = ("university", "institute", "industry", "government", "nonprofit")
-ROLES: dict[str, str] = {
-    "lead_jp": "Lead investigator, Japanese side",
-    "lead_ams": "Lead investigator, member state's side",
-    "partner": "Partner",
-}
+# A role is a code of the program's consortium roles (``[[roles]]`` in the program file); the
+# eligibility rule ``consortium.roles`` checks it against the call's program.
+ROLE_PATTERN = r"^[a-z][a-z0-9_-]{1,19}$"
 ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 # ROR ids: a leading 0, six characters of Crockford base32 (no i, l, o, u), two check digits.
 ROR_RE = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
@@ -48,7 +45,7 @@ class MemberContent(_Frozen):
     country: str
     organisation_name: str = Field(min_length=1, max_length=300)
     sector: Sector
-    role: Role
+    role: str = Field(pattern=ROLE_PATTERN)
     orcid: str | None = None
     ror_id: str | None = None
 

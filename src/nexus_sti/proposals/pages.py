@@ -35,8 +35,9 @@ from nexus_sti.platform.webdeps import (
     require_csrf,
     submission_clock,
 )
+from nexus_sti.programs.service import program_version
 from nexus_sti.proposals import files, service
-from nexus_sti.proposals.eligibility import Verdict
+from nexus_sti.proposals.eligibility import CallRules, Verdict
 from nexus_sti.proposals.files import ATTACHMENT_KINDS
 from nexus_sti.proposals.forms import (
     EditorForm,
@@ -46,7 +47,7 @@ from nexus_sti.proposals.forms import (
     form_from_fields,
     raw_content,
 )
-from nexus_sti.proposals.model import ROLES, SECTORS, parse_content
+from nexus_sti.proposals.model import SECTORS, parse_content
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,11 +78,13 @@ def deadline_of(call: Call, user: User) -> Deadline:
 
 def _editor_options(session: Session, call: Call) -> dict[str, Any]:
     rules = service.call_rules(session, call)
+    config = program_version(session, call.program_version_id).config
     return {
+        "consortium_rule": config.consortium_rule(rules.track),
         "areas": [(a.code, a.name, a.code in call.areas) for a in PRIORITY_AREAS],
         "countries": [(c.iso3, c.name) for c in COUNTRIES],
         "sectors": SECTORS,
-        "roles": ROLES,
+        "roles": {code: role.name for code, role in rules.roles.items()},
         "funders": [(f.code, f.name) for f in rules.funders.values()],
         "currencies": sorted({c.currency for c in COUNTRIES} | {rules.track.budget_currency}),
         "track": rules.track,
@@ -164,13 +167,22 @@ def _new_page(
     )
 
 
+def _starting_role(rules: CallRules, country: str | None) -> str:
+    """The role the applicant who starts a proposal most likely holds: the project lead where
+    they may lead from their country, else their country team's lead."""
+    by_kind: dict[str, str] = {role.kind: code for code, role in rules.roles.items()}
+    if country in rules.lead_countries or "country_lead" not in by_kind:
+        return by_kind["lead"]
+    return by_kind["country_lead"]
+
+
 @router.get("/proposals/new")
 def new_proposal(
     request: Request, user: PageUser, session: SessionDep, call: str = Query(min_length=1)
 ) -> Response:
     actor = _require_applicant(user)
     found = _open_call(session, actor, call)
-    lead_role = "lead_jp" if user.country == "JPN" else "lead_ams"
+    lead_role = _starting_role(service.call_rules(session, found), user.country)
     me = {"name": user.display_name, "email": user.email or "", "country": user.country or ""}
     form = blank_form(area=found.areas[0] if found.areas else "", member={**me, "role": lead_role})
     return _new_page(request, user, session, found, form)
@@ -248,7 +260,7 @@ def _proposal_page(
         verdicts=service.check_proposal(session, actor=actor, reference=reference),
         attachments=files.list_attachments(session, actor=actor, reference=reference),
         attachment_kinds=ATTACHMENT_KINDS,
-        role_labels=ROLES,
+        role_labels={code: r.name for code, r in service.call_rules(session, call).roles.items()},
         versions=service.versions_of(session, actor=actor, reference=reference),
         receipt=proposal.status in SUBMITTED and proposal.submitted_at is not None,
         submitted_at=(

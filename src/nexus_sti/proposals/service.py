@@ -39,9 +39,15 @@ from nexus_sti.calls.tables import (
 from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
-from nexus_sti.programs.loader import stored_program
-from nexus_sti.programs.tables import ProgramVersion
-from nexus_sti.proposals.eligibility import CallRules, Context, Verdict, check_eligibility
+from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.eligibility import (
+    CallRules,
+    Context,
+    Verdict,
+    check_eligibility,
+    rules_for_call,
+)
 from nexus_sti.proposals.model import BudgetContent, MemberContent, ProposalContent
 
 
@@ -148,19 +154,17 @@ def content_of(session: Session, proposal: Proposal) -> ProposalContent:
 
 
 def call_rules(session: Session, call: Call) -> CallRules:
-    program = session.get(ProgramVersion, call.program_version_id)
-    assert program is not None
-    config = stored_program(program.config_text, program.source_name)
-    agency = next(f for f in config.funders if f.role == "implementing_agency")
-    return CallRules(
+    return rules_of(program_version(session, call.program_version_id).config, call)
+
+
+def rules_of(config: ProgramConfig, call: Call) -> CallRules:
+    """The call's eligibility inputs from its program's configuration."""
+    return rules_for_call(
+        config,
+        call.track,
         call_reference=call.reference,
-        track=config.track(call.track),
         call_areas=tuple(call.areas),
-        funders={f.code: f for f in config.funders},
-        implementing_agency=agency.code,
-        rates=config.rate_table(),
         rate_date=call.opens_at.date(),
-        member_states=tuple(c for c in config.program.countries if c not in agency.pays_for),
     )
 
 
@@ -395,6 +399,8 @@ def current_verdicts(
     call = session.get(Call, proposal.call_id)
     assert call is not None
     content = content or content_of(session, proposal)
+    rules = call_rules(session, call)
+    leading_roles = [c for c, r in rules.roles.items() if r.kind in ("lead", "country_lead")]
     members = list(
         session.scalars(
             select(ProposalMember)
@@ -414,7 +420,7 @@ def current_verdicts(
             Proposal.call_id == call.id,
             Proposal.id != proposal.id,
             Proposal.status.in_(("submitted", "eligible", "ineligible")),
-            ProposalMember.role.in_(("lead_jp", "lead_ams")),
+            ProposalMember.role.in_(leading_roles),
             or_(func.lower(ProposalMember.email).in_(emails), ProposalMember.orcid.in_(orcids)),
         )
     ).all()
@@ -429,7 +435,6 @@ def current_verdicts(
         leads_elsewhere=others,
         unconfirmed=[i for i, m in enumerate(members) if m.confirmation != "confirmed"],
     )
-    rules = call_rules(session, call)
     if proposal.stage == "concept":
         rules = replace(rules, required_attachments=())  # a concept is the short form alone
     return check_eligibility(content, rules, context)

@@ -6,15 +6,18 @@ The solver (``algorithms/assignment.py``) sees arrays only; this module is the e
 are the call's assignable proposals (by id), columns the accepted and available pool members
 (by profile id). Reviewer labels for the diversity rules:
 
-* ``JPN`` for Japan-based reviewers and ``member_state`` for reviewers based in an ASEAN member
-  state (the default rules ask for at least one of each per proposal);
+* the program file's reviewer groups (``[[reviewer_groups]]``: NEXUS has a home-country group
+  and a partner-country group): a reviewer takes the code of the first group whose countries
+  include theirs, and each proposal needs at least each group's minimum (an officer may change
+  the minimums for one run with ``group_minimums``);
 * with ``outside_minimum`` > 0 (the bilateral-call rule "at least one reviewer from outside the
-  countries involved"), the member-state label gives way to ``outside``: a reviewer based
-  neither in Japan nor in any of the proposal's countries. The solver takes one label per
-  reviewer, so this is exact only when every proposal of the call involves the same countries
-  (a bilateral call with one partner country); for other calls the service refuses the rule
-  and says so, rather than silently enforcing something else. It is a diversity rule, not a
-  conflict: inside reviewers may still review, as long as someone outside does too.
+  countries involved"), reviewers of groups whose minimum is 0 take the label ``outside`` when
+  they are based in none of the proposal's countries. The solver takes one label per reviewer,
+  so this is exact only when every proposal of the call involves the same countries (a
+  bilateral call with one partner country) and every group that keeps a minimum lies inside
+  them; for other calls the service refuses the rule and says so, rather than silently
+  enforcing something else. It is a diversity rule, not a conflict: inside reviewers may still
+  review, as long as someone outside does too.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ from nexus_sti.algorithms.similarity import (
 )
 from nexus_sti.audit.service import inputs_digest, record
 from nexus_sti.calls.tables import Proposal
-from nexus_sti.core.countries import ASEAN_MEMBERS
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.programs.service import program_version
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
 from nexus_sti.review.pool import CallConflicts, call_by_reference, call_conflicts
 from nexus_sti.review.tables import (
@@ -62,8 +66,6 @@ from nexus_sti.review.tables import (
 from nexus_sti.review.vectors import DatabaseVectorStore
 
 DEFAULT_K = 3
-JAPAN = "JPN"
-MEMBER_STATE = "member_state"
 OUTSIDE = "outside"
 
 
@@ -74,9 +76,10 @@ class AssignmentParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     k: int | None = Field(None, ge=1, le=20, description="reviewers per proposal")
-    japan_minimum: int = Field(1, ge=0, le=10, description="Japan-based reviewers per proposal")
-    member_state_minimum: int = Field(
-        1, ge=0, le=10, description="reviewers based in an ASEAN member state per proposal"
+    group_minimums: dict[str, int] = Field(
+        default_factory=dict,
+        description="reviewer group code -> reviewers of that group per proposal, for this run "
+        "(groups left out keep the program file's minimum)",
     )
     outside_minimum: int = Field(
         0, ge=0, le=10, description="reviewers from outside the proposal's countries"
@@ -85,6 +88,14 @@ class AssignmentParams(BaseModel):
     coauthorship_years: int = Field(DEFAULT_COAUTHORSHIP_YEARS, ge=0, le=50)
     backend: str = Field(DEFAULT_BACKEND, description="similarity backend")
     time_limit: float = Field(60.0, gt=0, le=600)
+
+    @field_validator("group_minimums")
+    @classmethod
+    def _minimums(cls, value: dict[str, int]) -> dict[str, int]:
+        for code, minimum in value.items():
+            if not 0 <= minimum <= 10:
+                raise ValueError(f"{code}: a minimum runs from 0 to 10, not {minimum}")
+        return value
 
     @field_validator("backend")
     @classmethod
@@ -149,41 +160,60 @@ def _k_for(session: Session, call_id: int, params: AssignmentParams) -> int:
     return form.reviews_per_proposal if form is not None else DEFAULT_K
 
 
+def group_minimums(config: ProgramConfig, params: AssignmentParams) -> dict[str, int]:
+    """Each reviewer group's minimum for this run: the officer's, else the program file's."""
+    groups = {g.code: g.minimum for g in config.reviewer_groups}
+    unknown = sorted(set(params.group_minimums) - set(groups))
+    if unknown:
+        raise InvalidInput(
+            "group_minimums",
+            f"no reviewer group {', '.join(unknown)}; the program's groups: "
+            f"{', '.join(groups) or 'none'}",
+        )
+    return groups | params.group_minimums
+
+
 def _labels_and_rules(
-    found: CallConflicts, params: AssignmentParams
+    found: CallConflicts, config: ProgramConfig, params: AssignmentParams
 ) -> tuple[list[str | None], list[DiversityRule]]:
+    minimums = group_minimums(config, params)
+    places = [(g.code, set(config.place_countries(g.countries))) for g in config.reviewer_groups]
+
+    def group_of(country: str) -> str | None:
+        return next((code for code, countries in places if country in countries), None)
+
     countries = [e.researcher.country for e in found.entries]
-    rules: list[DiversityRule] = []
-    if params.japan_minimum:
-        rules.append(DiversityRule(JAPAN, params.japan_minimum))
-    if params.outside_minimum:
-        if params.member_state_minimum:
+    rules = [DiversityRule(code, m) for code, m in minimums.items() if m]
+    if not params.outside_minimum:
+        return [group_of(c) for c in countries], rules
+    involved = {frozenset(m.country for m in found.members[p.id]) for p in found.proposals}
+    common = frozenset.intersection(*involved) if involved else frozenset()
+    for code, group in places:
+        if minimums[code] and not group <= common:
             raise InvalidInput(
-                "member_state_minimum",
+                f"group_minimums.{code}",
                 "must be 0 with the outside rule",
                 "the solver takes one label per reviewer, so the outside rule replaces the "
-                "member-state rule: set the member-state minimum to 0",
+                f"groups that reach outside the proposals' countries: set the {code} "
+                "minimum to 0",
             )
-        involved = {frozenset(m.country for m in found.members[p.id]) for p in found.proposals}
-        if len(involved) > 1:
-            raise InvalidInput(
-                "outside_minimum",
-                "needs proposals that all involve the same countries",
-                f"the outside rule is exact only when every proposal involves the same "
-                f"countries; this call's proposals involve {len(involved)} different sets "
-                "(declare national conflicts instead, or leave the rule off)",
-            )
-        inside = next(iter(involved), frozenset())
-        labels: list[str | None] = [
-            JAPAN if c == JAPAN else (OUTSIDE if c not in inside else None) for c in countries
-        ]
-        rules.append(DiversityRule(OUTSIDE, params.outside_minimum))
-        return labels, rules
-    labels = [
-        JAPAN if c == JAPAN else (MEMBER_STATE if c in ASEAN_MEMBERS else None) for c in countries
-    ]
-    if params.member_state_minimum:
-        rules.append(DiversityRule(MEMBER_STATE, params.member_state_minimum))
+    if len(involved) > 1:
+        raise InvalidInput(
+            "outside_minimum",
+            "needs proposals that all involve the same countries",
+            f"the outside rule is exact only when every proposal involves the same "
+            f"countries; this call's proposals involve {len(involved)} different sets "
+            "(declare national conflicts instead, or leave the rule off)",
+        )
+    inside = next(iter(involved), frozenset())
+    labels: list[str | None] = []
+    for c in countries:
+        label = group_of(c)
+        if label is not None and minimums[label]:
+            labels.append(label)
+        else:
+            labels.append(OUTSIDE if c not in inside else None)
+    rules.append(DiversityRule(OUTSIDE, params.outside_minimum))
     return labels, rules
 
 
@@ -215,7 +245,8 @@ def build_problem(
         [e.membership.max_load if e.profile.available else 0 for e in found.entries],
         dtype=np.int64,
     )
-    labels, rules = _labels_and_rules(found, params)
+    config = program_version(session, found.call.program_version_id).config
+    labels, rules = _labels_and_rules(found, config, params)
     backend = _backend(params.backend)
     store = None if isinstance(backend, TfidfBackend) else DatabaseVectorStore(session)
     scores = affinity(
@@ -482,7 +513,8 @@ def swap_reviewer(
     loads = np.array(
         [e.membership.max_load if e.profile.available else 0 for e in found.entries], np.int64
     )
-    labels, rules = _labels_and_rules(found, params)
+    config = program_version(session, found.call.program_version_id).config
+    labels, rules = _labels_and_rules(found, config, params)
     pairs = np.array(
         [
             (p_index[r.proposal_id], r_index.get(r.reviewer_id, -1))
@@ -604,7 +636,8 @@ def check_active(session: Session, *, actor: Actor, call_reference: str, year: i
     loads = np.array(
         [e.membership.max_load if e.profile.available else 0 for e in found.entries], np.int64
     )
-    labels, rules = _labels_and_rules(found, params)
+    config = program_version(session, found.call.program_version_id).config
+    labels, rules = _labels_and_rules(found, config, params)
     problem = Problem(found, k, loads, labels, rules, np.zeros((0, 0)), {})
     return [
         problem.readable(v)

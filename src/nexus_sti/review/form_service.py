@@ -25,7 +25,7 @@ from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.errors import Conflict
 from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings
 from nexus_sti.review.pool import call_by_reference
 from nexus_sti.review.reviews import form_of
@@ -112,7 +112,9 @@ def get_review_form(session: Session, *, actor: Actor, call_reference: str) -> C
         spec=current.spec,
         row=current.row,
         submitted_reviews=_submitted(session, call.id),
-        suggested=suggested_criteria(current_program(session).config, call.track, codes),
+        suggested=suggested_criteria(
+            program_version(session, call.program_version_id).config, call.track, codes
+        ),
     )
 
 

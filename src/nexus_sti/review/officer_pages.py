@@ -36,6 +36,7 @@ from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, 
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.programs.service import program_version
 from nexus_sti.review import assignments, form_service, pool
 from nexus_sti.review.assignments import AssignmentParams
 from nexus_sti.review.conflicts import orcid_key
@@ -223,7 +224,16 @@ def invite_page(reference: str, user: PageUser, session: SessionDep, form: FormF
 
 def _params_from(fields: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    minimums = {
+        key.removeprefix("minimum_"): value.strip()
+        for key, value in fields.items()
+        if key.startswith("minimum_") and value.strip() != ""
+    }
+    if minimums:
+        out["group_minimums"] = minimums
     for name in AssignmentParams.model_fields:
+        if name == "group_minimums":
+            continue
         if name in CHECKBOXES:
             out[name] = fields.get(name) in ("on", "true", "1")
         elif (value := fields.get(name, "").strip()) != "":
@@ -271,6 +281,7 @@ def _assignment_page(
     defaults = AssignmentParams().model_dump()
     if run is not None:
         defaults.update(run.parameters)
+    groups = program_version(session, call.program_version_id).config.reviewer_groups
     return render(
         request,
         "review_officer_assignment.html",
@@ -288,6 +299,7 @@ def _assignment_page(
         violations=violations or [],
         entries=entries,
         backends=list(BACKENDS),
+        groups=groups,
         broken=assignments.check_active(
             session, actor=actor, call_reference=reference, year=utcnow().year
         ),

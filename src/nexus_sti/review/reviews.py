@@ -27,7 +27,7 @@ from nexus_sti.audit.service import inputs_digest, record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.people.tables import Researcher
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import FormSpec, default_form, validate_review
 from nexus_sti.review.ranking import (
     DEFAULT_TIE_BREAKS,
@@ -79,7 +79,10 @@ class CallForm:
 def form_of(session: Session, call_id: int) -> CallForm:
     row = session.scalar(select(ReviewForm).where(ReviewForm.call_id == call_id))
     if row is None:
-        return CallForm(default_form(current_program(session).config), None)
+        version = session.scalar(select(Call.program_version_id).where(Call.id == call_id))
+        if version is None:
+            raise NotFound("call", str(call_id))
+        return CallForm(default_form(program_version(session, version).config), None)
     return CallForm(FormSpec.from_rows(row.criteria, row.total_threshold), row)
 
 

@@ -98,7 +98,7 @@ def comparison(
     body = comparison_to_dict(found.comparison)
     for outcome in body["outcomes"]:
         places = found.places[outcome["rule"]]
-        outcome["member_places"] = places
+        outcome["partner_places"] = places
         outcome["places_hoover"] = studies.places_hoover(places, found.inputs.target_shares)
     body["target_shares"] = found.inputs.target_shares
     body["target_source"] = found.inputs.target_source

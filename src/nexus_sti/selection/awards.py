@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.model import Actor, require
 from nexus_sti.calls.tables import BudgetLine, Proposal, ProposalMember
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import program_version
 from nexus_sti.selection.publish import PublishedAward, grants_package
 from nexus_sti.selection.service import call_by_reference
 from nexus_sti.selection.tables import Award
@@ -26,8 +26,10 @@ def awards_of(session: Session, *, actor: Actor, call_reference: str) -> list[Aw
 def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> dict[str, Any]:
     """The call's awards as a 360Giving grants package."""
     awards = awards_of(session, actor=actor, call_reference=call_reference)
-    config = current_program(session).config
-    agency = next(f for f in config.funders if f.role == "implementing_agency")
+    call = call_by_reference(session, call_reference)
+    config = program_version(session, call.program_version_id).config
+    agency = config.implementing_agency
+    names = {f.code: f.name for f in config.funders}
     published = []
     for award in awards:
         proposal = session.get(Proposal, award.proposal_id)
@@ -35,7 +37,19 @@ def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> 
         members = list(
             session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
         )
-        lead = next((m for m in members if m.role == "lead_jp"), members[0])
+        lead = next((m for m in members if m.role == config.lead_role.code), members[0])
+        paying = sorted(
+            set(
+                session.scalars(
+                    select(BudgetLine.funder).where(BudgetLine.proposal_id == proposal.id)
+                )
+            )
+        )
+        funders = (
+            ((agency.code, agency.name),)
+            if agency is not None
+            else tuple((code, names.get(code, code)) for code in paying)
+        )
         first_year = session.scalar(
             select(func.min(BudgetLine.year)).where(BudgetLine.proposal_id == proposal.id)
         )
@@ -53,11 +67,7 @@ def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> 
                 countries=tuple(sorted({m.country for m in members})),
                 start_year=first_year or award.awarded_at.year + 1,
                 duration_months=proposal.duration_months,
+                funders=funders,
             )
         )
-    return grants_package(
-        published,
-        program_code=config.program.code.upper(),
-        funder_code=agency.code,
-        funder_name=agency.name,
-    )
+    return grants_package(published, program_code=config.program.code.upper())

@@ -1,4 +1,4 @@
-"""Charts of the selection pages as inline SVG: member-state places against their bands, funded
+"""Charts of the selection pages as inline SVG: partner-country places against their bands, funded
 projects per area, the merit each rule family costs, and the rule comparison."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from nexus_sti.algorithms.portfolio import PortfolioProblem
-from nexus_sti.core.countries import ASEAN_MEMBERS, country
+from nexus_sti.core.countries import country
 from nexus_sti.platform.charts import svg_of
 
 FUNDED = "#2b6cb0"
@@ -24,11 +24,13 @@ def _tidy(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def places_chart(problem: PortfolioProblem, selected: frozenset[str]) -> str:
-    """Funded member-state places per country (bars) inside each country's band (grey range)."""
+def places_chart(
+    problem: PortfolioProblem, selected: frozenset[str], partners: Sequence[str]
+) -> str:
+    """Funded places per partner country (bars) inside each country's band (grey range)."""
     funded = Counter(code for c in problem.candidates if c.id in selected for code in c.countries)
     bands = problem.rules.country_bands or {}
-    codes = [c for c in ASEAN_MEMBERS if funded[c] or c in bands]
+    codes = [c for c in partners if funded[c] or c in bands]
     fig = Figure(figsize=(6.6, 0.34 * max(len(codes), 3) + 1.1))
     ax = fig.subplots()
     for i, code in enumerate(codes):
@@ -83,9 +85,9 @@ def costs_chart(costs: Mapping[str, float]) -> str:
 
 
 def comparison_charts(
-    rows: Sequence[Mapping[str, Any]], targets: Mapping[str, float]
+    rows: Sequence[Mapping[str, Any]], targets: Mapping[str, float], partners: Sequence[str]
 ) -> tuple[str, str]:
-    """(merit and rules broken per selection rule; member-state places share per rule against
+    """(merit and rules broken per selection rule; partner-country places share per rule against
     the target shares)."""
     labels = [str(r["label"]) for r in rows]
     fig = Figure(figsize=(6.6, 2.8))
@@ -106,7 +108,7 @@ def comparison_charts(
     fig.tight_layout()
     merit_svg = svg_of(fig)
 
-    codes = [c for c in ASEAN_MEMBERS if c in targets or any(r["places"].get(c) for r in rows)]
+    codes = [c for c in partners if c in targets or any(r["places"].get(c) for r in rows)]
     fig = Figure(figsize=(7.2, 3.4))
     ax = fig.subplots()
     width = 0.8 / max(len(rows), 1)
@@ -124,7 +126,7 @@ def comparison_charts(
             marker="D", color=TARGET, zorder=3, s=18, label="target share",
         )  # fmt: skip
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(codes))], codes)
-    ax.set_ylabel("share of member-state places", fontsize=8)
+    ax.set_ylabel("share of partner-country places", fontsize=8)
     ax.legend(fontsize=7, frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, 1.25))
     _tidy(ax)
     fig.tight_layout()

@@ -216,6 +216,9 @@ def scenario(
         str | None, typer.Option("--dask", help="Run on this Dask scheduler (tcp://host:port).")
     ] = None,
     output: Annotated[Path | None, typer.Option(help="Write the study as JSON here.")] = None,
+    program: Annotated[
+        str | None, typer.Option(help="Program code; default: the most recently loaded.")
+    ] = None,
 ) -> None:
     """Design study before a call opens: simulate many synthetic calls and compare rule sets."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -231,7 +234,7 @@ def scenario(
         study, source = studies.scenario_study(
             session, actor=cli_actor(), scenarios=scenarios, seed=seed, bilateral=bilateral,
             regional=regional, merit_mean=merit_mean, merit_sd=merit_sd, time_limit=time_limit,
-            track=track,
+            track=track, program=program,
         )  # fmt: skip
     console.print(f"{scenarios} synthetic calls of {bilateral} + {regional} proposals; {source}")
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
@@ -246,7 +249,7 @@ def scenario(
         else:
             result = run_study(study, progress=advance)
     table = Table(
-        "rule set", "feasible", "member states covered", "funded", "cost of inclusiveness",
+        "rule set", "feasible", "partner countries covered", "funded", "cost of inclusiveness",
         title=f"Rule sets over {result.scenarios} synthetic calls (seed {result.seed}; "
         "mean and 5-95 % interval)",
     )  # fmt: skip
@@ -260,7 +263,7 @@ def scenario(
             )
 
         table.add_row(
-            s.name, f"{1 - s.infeasible_rate:.0%}", fmt(s.members_covered), fmt(s.funded, 0),
+            s.name, f"{1 - s.infeasible_rate:.0%}", fmt(s.partners_covered), fmt(s.funded, 0),
             fmt(s.cost_of_inclusiveness, 2),
         )  # fmt: skip
     console.print(table)

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.algorithms.portfolio import Band, CandidateProposal, PortfolioProblem, PortfolioRules
 from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
-from nexus_sti.core.countries import ASEAN_MEMBERS
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.needs.tables import TargetDecision
@@ -28,7 +27,7 @@ from nexus_sti.review.tables import ProposalScore, ReviewForm
 
 
 class PlaceBand(BaseModel):
-    """An officer's own band for one member state: funded places from ``low`` to ``high``."""
+    """An officer's own band for one partner country: funded places from ``low`` to ``high``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,12 +53,15 @@ class SelectionParams(BaseModel):
         None, gt=0, description="The call's total commitment in the program currency"
     )
     band_tolerance: float | None = Field(
-        0.5, ge=0, le=10, description="Relative width of each member state's band; None: no bands"
+        0.5,
+        ge=0,
+        le=10,
+        description="Relative width of each partner country's band; None: no bands",
     )
     band_overrides: dict[str, PlaceBand] = Field(
-        default_factory=dict, description="Member state -> funded places set by hand"
+        default_factory=dict, description="Partner country -> funded places set by hand"
     )
-    inclusive: bool = Field(True, description="Every member state in at least one project")
+    inclusive: bool = Field(True, description="Every partner country in at least one project")
     area_minimum: int = Field(1, ge=0, le=100, description="Funded projects per call area")
     organisation_cap: int | None = Field(None, ge=1, le=1000)
     one_award_per_lead: bool = True
@@ -68,14 +70,15 @@ class SelectionParams(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     time_limit: float = Field(10.0, gt=0, le=600)
 
-    @field_validator("band_overrides")
-    @classmethod
-    def _members_only(cls, value: dict[str, PlaceBand]) -> dict[str, PlaceBand]:
-        unknown = sorted(set(value) - set(ASEAN_MEMBERS))
+    def check_bands(self, partners: tuple[str, ...]) -> None:
+        """Bands are for the program's partner countries; anything else is refused by name."""
+        unknown = sorted(set(self.band_overrides) - set(partners))
         if unknown:
-            members = ", ".join(ASEAN_MEMBERS)
-            raise ValueError(f"bands are for member states ({members}), not {', '.join(unknown)}")
-        return value
+            raise InvalidInput(
+                "band_overrides",
+                f"bands are for partner countries ({', '.join(partners)}), "
+                f"not {', '.join(unknown)}",
+            )
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class SelectionInputs:
     target_shares: dict[str, float]
     target_source: str
     notes: tuple[str, ...]
+    home_country: str | None
+    partner_countries: tuple[str, ...]
 
 
 def target_shares_for(
@@ -140,8 +145,9 @@ def build_inputs(
     """The selection problem for ``call``: every eligible proposal with a calibrated score at or
     above the threshold, costed in the program currency, under the rules ``params`` asks for.
 
-    ``budgets_only_places``: member-state places funded when only the budgets apply, which
+    ``budgets_only_places``: partner-country places funded when only the budgets apply, which
     sizes the country bands (the caller solves that first; ``None`` leaves bands out)."""
+    params.check_bands(config.partner_countries)
     to_program = _converter(config, call)
     currency = config.program.currency
     proposals = list(
@@ -204,7 +210,7 @@ def build_inputs(
             costs[(line.funder, line.year)] += amount
             funding[member_country[line.member_id]] += amount
         team = members[p.id]
-        lead = next((m for m in team if m.role == "lead_jp"), team[0] if team else None)
+        lead = next((m for m in team if m.role == config.lead_role.code), team[0] if team else None)
         # Readable keys (the explanations name them) that stay unique: a name plus the id.
         lead_key = ""
         if lead is not None and p.lead_researcher_id is not None:
@@ -292,7 +298,8 @@ def build_inputs(
         )
 
     shares, source = target_shares_for(session, program_version_id, call.track)
-    present = {c for cand in candidates for c in cand.countries if c in ASEAN_MEMBERS}
+    partners = config.partner_countries
+    present = {c for cand in candidates for c in cand.countries if c in partners}
     bands: dict[str, Band] = {}
     if params.band_tolerance is not None and shares and budgets_only_places:
         tol = params.band_tolerance
@@ -304,7 +311,7 @@ def build_inputs(
             high = math.ceil(expected * (1 + tol))
             bands[code] = Band("count", float(max(low, 0)), float(max(high, 1)))
         notes.append(
-            f"country bands: target share × {budgets_only_places} member-state places "
+            f"country bands: target share × {budgets_only_places} partner-country places "
             f"(funded under the budgets alone), ±{tol:.0%}, from the {source}"
         )
     elif params.band_tolerance is not None and not shares:
@@ -326,8 +333,8 @@ def build_inputs(
             )
         )
     inclusive = tuple(sorted(present)) if params.inclusive else ()
-    if params.inclusive and len(present) < len(ASEAN_MEMBERS):
-        missing = sorted(set(ASEAN_MEMBERS) - present)
+    if params.inclusive and len(present) < len(partners):
+        missing = sorted(set(partners) - present)
         notes.append(f"inclusiveness floor: no eligible proposal involves {', '.join(missing)}")
     areas_present = {c.area for c in candidates}
     area_minimums = (
@@ -353,6 +360,8 @@ def build_inputs(
         target_shares=shares,
         target_source=source,
         notes=tuple(notes),
+        home_country=config.home_country,
+        partner_countries=partners,
     )
 
 
@@ -371,7 +380,8 @@ def budgets_only(problem: PortfolioProblem) -> PortfolioProblem:
     )
 
 
-def member_places(problem: PortfolioProblem, selected: frozenset[str]) -> int:
+def partner_places(problem: PortfolioProblem, selected: frozenset[str], home: str | None) -> int:
+    """Funded places of partner countries: one per partner country per funded project."""
     return sum(
-        1 for c in problem.candidates if c.id in selected for code in c.countries if code != "JPN"
+        1 for c in problem.candidates if c.id in selected for code in c.countries if code != home
     )

@@ -22,7 +22,6 @@ from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.tables import Call, Proposal
-from nexus_sti.core.countries import ASEAN_MEMBERS
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -32,6 +31,7 @@ from nexus_sti.core.errors import (
 )
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.programs.service import program_version
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import charts, service, studies
@@ -165,7 +165,9 @@ def _designer(
         problem, selected = outcome.inputs.problem, outcome.result.selected
         by_id = {c.id: c for c in problem.candidates}
         view = {
-            "places_chart": charts.places_chart(problem, selected),
+            "places_chart": charts.places_chart(
+                problem, selected, outcome.inputs.partner_countries
+            ),
             "areas_chart": charts.areas_chart(problem, selected),
             "costs_chart": charts.costs_chart(outcome.rule_costs) if outcome.rule_costs else None,
             "funded": sorted((by_id[i] for i in selected), key=lambda c: (-c.merit, c.id)),
@@ -186,7 +188,7 @@ def _designer(
         outcome=outcome,
         query=_query(raw),
         can_save=bool(check(actor, "selection.run")),
-        members=ASEAN_MEMBERS,
+        members=program_version(session, call.program_version_id).config.partner_countries,
         bands=dict(outcome.inputs.problem.rules.country_bands or {}) if outcome else {},
         **view,
     )
@@ -255,7 +257,7 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
                     "label": o.label,
                     "merit": o.merit,
                     "funded": o.funded,
-                    "members_covered": len(o.members_covered),
+                    "partners_covered": len(o.partners_covered),
                     "areas_covered": len(o.areas_covered),
                     "hoover": studies.places_hoover(found.places[o.rule], targets),
                     "gini": o.gini_per_researcher,
@@ -265,7 +267,9 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
                     "lottery": o.lottery,
                 }
             )
-        merit_svg, shares_svg = charts.comparison_charts(rows, found.inputs.target_shares)
+        merit_svg, shares_svg = charts.comparison_charts(
+            rows, found.inputs.target_shares, found.inputs.partner_countries
+        )
         view = {"rows": rows, "merit_chart": merit_svg, "shares_chart": shares_svg}
     return render(
         request,

@@ -2,8 +2,10 @@
 
 Each award becomes one grant: the identifier is ``360G-<program>-<award reference>``; the
 recipient is the lead investigator's organisation (its ROR id where the consortium gave one); the
-funder is the implementing agency; the beneficiary locations are the consortium's countries; the
-planned dates follow the proposal's duration from the first budget year.
+funders are the implementing agency where the program has one, else every funder that pays a
+team of the project (each national funder paying its own teams); the beneficiary locations are
+the consortium's countries; the planned dates follow the proposal's duration from the first
+budget year.
 """
 
 from __future__ import annotations
@@ -33,14 +35,12 @@ class PublishedAward:
     countries: tuple[str, ...]
     start_year: int
     duration_months: int
+    funders: tuple[tuple[str, str], ...]  # (code, name) of each funder paying for it
 
 
-def grants_package(
-    awards: Sequence[PublishedAward], *, program_code: str, funder_code: str, funder_name: str
-) -> dict[str, Any]:
+def grants_package(awards: Sequence[PublishedAward], *, program_code: str) -> dict[str, Any]:
     """The awards as a 360Giving grants package (a dict ready for JSON)."""
     prefix = f"360G-{program_code}"
-    funder = {"id": f"{prefix}-FUNDER-{funder_code}", "name": funder_name}
     grants = []
     for a in awards:
         recipient_id = (
@@ -58,7 +58,9 @@ def grants_package(
                 "amountAwarded": float(a.amount),
                 "awardDate": a.awarded_on.isoformat(),
                 "recipientOrganization": [{"id": recipient_id, "name": a.recipient_name}],
-                "fundingOrganization": [funder],
+                "fundingOrganization": [
+                    {"id": f"{prefix}-FUNDER-{code}", "name": name} for code, name in a.funders
+                ],
                 "beneficiaryLocation": [
                     {"name": country(c).name, "countryCode": country(c).iso2} for c in a.countries
                 ],

@@ -42,13 +42,13 @@ from nexus_sti.core.errors import (
     PermissionDenied,
     RuleViolation,
 )
-from nexus_sti.programs.service import current_program
+from nexus_sti.programs.service import program_version
 from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
     budgets_only,
     build_inputs,
-    member_places,
+    partner_places,
 )
 from nexus_sti.selection.problem_io import (
     OptionsIn,
@@ -158,7 +158,7 @@ def problem_for(
             f"call {call.reference} is {call.status}: select from a screened call "
             "(screening or in review)",
         )
-    program = current_program(session)
+    program = program_version(session, call.program_version_id)
     first = build_inputs(
         session, call=call, config=program.config, program_version_id=program.row.id, params=params
     )
@@ -177,7 +177,9 @@ def problem_for(
         config=program.config,
         program_version_id=program.row.id,
         params=params,
-        budgets_only_places=member_places(first.problem, baseline.selected),
+        budgets_only_places=partner_places(
+            first.problem, baseline.selected, program.config.home_country
+        ),
     )
     return inputs, baseline
 

@@ -15,11 +15,10 @@ from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
 from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.calls.tables import Call
-from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES
-from nexus_sti.demo.generator import partner_probabilities
-from nexus_sti.demo.service import demo_params
+from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.service import reference as reference_snapshot
+from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection.inputs import SelectionInputs, SelectionParams, target_shares_for
@@ -31,7 +30,7 @@ TIE_BREAK_CRITERIA = ("excellence", "impact")
 
 
 def places_hoover(places: Mapping[str, int], targets: Mapping[str, float]) -> float | None:
-    """Hoover index of the member states' shares of funded places against the target shares
+    """Hoover index of the partner countries' shares of funded places against the target shares
     (``None`` without targets or places)."""
     if not targets or sum(places.values()) == 0:
         return None
@@ -43,7 +42,7 @@ class Comparison:
     call: Call
     inputs: SelectionInputs
     comparison: RuleComparison
-    places: dict[str, dict[str, int]]  # rule -> member state -> funded places
+    places: dict[str, dict[str, int]]  # rule -> partner country -> funded places
     researchers_note: str
 
 
@@ -83,6 +82,7 @@ def compare(
         secondary=secondary,
         lottery_seed=params.seed,
         time_limit=params.time_limit,
+        counted=inputs.partner_countries,
     )
     places: dict[str, dict[str, int]] = {
         str(o.rule): dict(
@@ -91,7 +91,7 @@ def compare(
                 for c in inputs.problem.candidates
                 if c.id in o.selected
                 for code in c.countries
-                if code != "JPN"
+                if code != inputs.home_country
             )
         )
         for o in comparison.outcomes
@@ -112,6 +112,30 @@ def _criteria_scores(session: Session, inputs: SelectionInputs) -> dict[str, lis
     return out
 
 
+# Years of co-authorship that set a design study's partner mix, and the share of the total
+# weight every partner gets on top of its own, so one with almost no joint papers still
+# appears in some synthetic calls.
+MIX_YEARS = range(2019, 2024)
+MIX_FLOOR = 0.002
+
+
+def partner_mix(config: ProgramConfig) -> tuple[dict[str, float], str]:
+    """How often each partner country is expected to take part: in proportion to its works
+    co-authored with the home country (reference snapshot, 2019-2023) plus a small floor; equal
+    in a multilateral program (no home country). The second value says which."""
+    partners = config.partner_countries
+    home = config.home_country
+    if home is None:
+        return dict.fromkeys(partners, 1.0), "equal partner mix (no home country)"
+    snapshot = reference_snapshot()
+    works = {c: float(snapshot.coauthored_works_total(home, c, MIX_YEARS)) for c in partners}
+    floor = MIX_FLOOR * sum(works.values())
+    return (
+        {c: w + floor for c, w in works.items()},
+        f"partner mix from works co-authored with {home}, {MIX_YEARS.start}-{MIX_YEARS.stop - 1}",
+    )
+
+
 def scenario_study(
     session: Session,
     *,
@@ -124,34 +148,31 @@ def scenario_study(
     merit_sd: float,
     time_limit: float,
     track: str,
+    program: str | None = None,
 ) -> tuple[ScenarioStudy, str]:
-    """A design study whose partner mix defaults to the demo generator's (Japan co-authorship
-    from the reference snapshot) and whose bands follow the track's latest saved targets; the
-    second value says where the targets came from."""
+    """A design study of ``program`` (a code; by default the most recently loaded program):
+    its home and partner countries and funders, a partner mix from the reference data (see
+    :func:`partner_mix`), and bands that follow the track's latest saved targets; the second
+    value says where the mix and targets came from."""
     require(actor, "selection.run", "run a scenario study")
-    mix = dict(
-        zip(
-            ASEAN_MEMBERS,
-            (
-                float(p)
-                for p in partner_probabilities(demo_params(reference_snapshot(), n_proposals=1))
-            ),
-            strict=True,
-        )
-    )
+    current = current_program(session, code=program)
+    config = current.config
+    mix, mix_source = partner_mix(config)
     call = CallAssumptions(
+        home=config.home_country,
+        partners=config.partner_countries,
+        funders={c: f.code for f in config.funders for c in f.pays_for},
         n_bilateral=bilateral,
         n_regional=regional,
         partner_mix=mix,
         merit_mean=merit_mean,
         merit_sd=merit_sd,
     )
-    program = current_program(session)
-    targets, source = target_shares_for(session, program.row.id, track)
+    targets, source = target_shares_for(session, current.row.id, track)
     rule_sets = default_rule_sets(call, targets=targets or None)
     study = ScenarioStudy(
         rule_sets=rule_sets, call=call, scenarios=scenarios, seed=seed, time_limit=time_limit
     )
-    return study, (
+    return study, mix_source + "; " + (
         f"bands around the {source}" if targets else f"{source}: bands follow the partner mix"
     )
