@@ -70,9 +70,9 @@ def _load_rush() -> Any:
 
 
 def _prepare(url: str, count: int, out: Path) -> None:
-    from nexus_sti.accounts.model import Actor
-    from nexus_sti.accounts.security import password_hasher
+    from nexus_sti.core.access import Actor
     from nexus_sti.platform import db
+    from nexus_sti.platform.security import password_hasher
     from nexus_sti.programs.loader import load_preset
     from nexus_sti.programs.service import load_program
 
@@ -119,9 +119,9 @@ def _read_back(url: str, out: Path) -> None:
     """Per proposal: status, submitted_at and the number of submission audit entries."""
     from sqlalchemy import func, select
 
-    from nexus_sti.audit.tables import AuditEntry
     from nexus_sti.calls.tables import Proposal
     from nexus_sti.platform import db
+    from nexus_sti.platform.auditlog import AuditEntry
 
     engine = db.make_engine(url)
     with db.session_scope(db.make_sessionmaker(engine)) as s:
@@ -291,7 +291,7 @@ def run_once(
         [
             sys.executable,
             "-c",
-            "from nexus_sti.platform.cli import main; main()",
+            "from nexus_sti.app.cli import main; main()",
             "serve",
             "--port",
             str(port),

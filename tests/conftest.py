@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from nexus_sti.accounts.model import Actor
-from nexus_sti.accounts.security import hash_password, password_hasher
+from nexus_sti.core.access import Actor
 from nexus_sti.demo.service import demo_params, seed_demo
 from nexus_sti.platform import db
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.security import hash_password, password_hasher
 from nexus_sti.platform.settings import Settings
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
@@ -237,7 +237,7 @@ def served(database_url: str, data_dir: Path, *, workers: int = 1, **env: str) -
     log = data_dir / "serve.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-c", "from nexus_sti.platform.cli import main; main()", "serve",
+            [sys.executable, "-c", "from nexus_sti.app.cli import main; main()", "serve",
              "--port", str(port), "--workers", str(workers)],
             env=environment, stdout=subprocess.DEVNULL, stderr=log_file,
             start_new_session=True,

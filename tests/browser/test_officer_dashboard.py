@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from nexus_sti.app.web import create_app
 from nexus_sti.demo.service import DEMO_PASSWORD
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.web import create_app
 
 pytestmark = pytest.mark.browser
 

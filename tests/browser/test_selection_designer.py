@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from nexus_sti.accounts.model import Actor
 from nexus_sti.calls import service as calls
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor
 from nexus_sti.demo.service import DEMO_PASSWORD
 from nexus_sti.needs.service import save_targets
 from nexus_sti.needs.targets import TargetParams

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from nexus_sti.app.web import create_app
 from nexus_sti.demo.service import DEMO_PASSWORD
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.web import create_app
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from nexus_sti.app.web import create_app
 from nexus_sti.core.errors import ERROR_TYPES, NexusError
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.web import create_app
 from tests.e2e.conftest import api_token
 from tests.unit.test_errors import EXAMPLES
 

@@ -11,8 +11,8 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
+from nexus_sti.app.web import create_app
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.web import create_app
 from tests.e2e.conftest import api_token
 
 EXAMPLES = int(os.environ.get("NEXUS_SCHEMA_EXAMPLES", "12"))

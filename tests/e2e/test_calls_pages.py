@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 from sqlalchemy import func, select
 
-from nexus_sti.accounts.model import Actor
 from nexus_sti.accounts.service import create_user
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.access import Actor
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from tests.e2e.conftest import csrf_of, login

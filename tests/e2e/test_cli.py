@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import typer.main
 
-from nexus_sti.platform.cli import app, main
+from nexus_sti.app.cli import app, main
 from tests.conftest import Backend
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"

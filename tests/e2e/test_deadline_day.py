@@ -20,20 +20,20 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
-from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.app.web import create_app
 from nexus_sti.calls.tables import Call, Proposal, Submission
 from nexus_sti.demo.rush import ReadyApplicant, open_rush_call, prepare_applicants
 from nexus_sti.platform import arrival
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.web import create_app
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
 from tests.conftest import Backend, live_server, make_settings, served
 
 
 def _rush_platform(backend: Backend, tmp_path: Path, **settings: Any) -> Platform:
-    from nexus_sti.accounts.model import Actor
+    from nexus_sti.core.access import Actor
 
     platform = Platform.start(make_settings(tmp_path, backend.fresh(), **settings))
     with platform.session() as s:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from nexus_sti.app.web import create_app
 from nexus_sti.needs.model import load_index_config
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.web import create_app
 from tests.conftest import Backend, make_settings, seed_small_demo
 from tests.e2e.conftest import api_token
 

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.core.access import Actor
 from nexus_sti.core.countries import ASEAN_MEMBERS, COUNTRIES, country
 from nexus_sti.needs.service import current_assessment
 from nexus_sti.reference.snapshot import load_snapshot

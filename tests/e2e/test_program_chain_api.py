@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nexus_sti.accounts import service as accounts
-from nexus_sti.accounts.model import Actor
+from nexus_sti.app.web import create_app
+from nexus_sti.core.access import Actor
 from nexus_sti.demo.rush import one_page_pdf
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.web import create_app
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
 from nexus_sti.review import pool

@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
 from nexus_sti.accounts import service as accounts
-from nexus_sti.accounts.model import Actor
+from nexus_sti.app.web import create_app
+from nexus_sti.core.access import Actor
 from nexus_sti.core.spreadsheet import neutralise
 from nexus_sti.demo.service import DEMO_PASSWORD
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.settings import DEVELOPMENT_SECRET, Settings, session_secret
-from nexus_sti.platform.web import create_app
 from tests.e2e.conftest import api_token, csrf_of, login
 from tests.e2e.test_proposals_api import content, open_call
 

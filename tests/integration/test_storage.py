@@ -9,12 +9,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from nexus_sti.accounts.model import Actor
-from nexus_sti.audit.service import record
-from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import Conflict
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform import db
+from nexus_sti.platform.auditlog import AuditEntry, record
 from nexus_sti.platform.context import Platform
 from tests.conftest import Backend
 

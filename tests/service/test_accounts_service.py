@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from nexus_sti.accounts import service
-from nexus_sti.accounts.model import Actor, Role
-from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied, Unauthenticated
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from nexus_sti.accounts.model import Actor, Role
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.needs import service
 from nexus_sti.needs.assessment import assess_needs

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts import service as accounts
-from nexus_sti.accounts.model import Actor, Role
 from nexus_sti.calls import service as calls
 from nexus_sti.calls.tables import Proposal
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.countries import country
 from nexus_sti.core.money import Money
 from nexus_sti.demo.rush import one_page_pdf

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from nexus_sti.accounts.model import Actor, Role
-from nexus_sti.audit.tables import AuditEntry
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import NotFound, PermissionDenied
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.loader import load_preset, parse_program
 from nexus_sti.programs.service import current_program, load_program

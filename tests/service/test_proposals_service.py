@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from nexus_sti.accounts import service as accounts
-from nexus_sti.accounts.model import Actor, Role
-from nexus_sti.audit.tables import AuditEntry
 from nexus_sti.calls import service as calls
 from nexus_sti.calls.tables import Attachment, Proposal
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program

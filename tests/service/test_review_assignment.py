@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.assignment import AssignmentInfeasible, check_assignment
-from nexus_sti.audit.tables import AuditEntry
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import PermissionDenied, RuleViolation
 from nexus_sti.people.tables import Researcher
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.review import assignments, pool

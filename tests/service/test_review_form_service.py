@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from nexus_sti.accounts.model import Actor, Role
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied
 from nexus_sti.platform.context import Platform
 from nexus_sti.review import form_service

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from nexus_sti.accounts.model import Actor, Role
 from nexus_sti.algorithms.portfolio_checks import check_portfolio
-from nexus_sti.audit.tables import AuditEntry
 from nexus_sti.calls import service as calls
 from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 from nexus_sti.needs.service import save_targets
 from nexus_sti.needs.targets import TargetParams
+from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.proposals import screening

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from nexus_sti.accounts.model import Role
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.workflow import CALL, PROPOSAL, step
+from nexus_sti.core.access import Role
 from nexus_sti.core.errors import PermissionDenied, RuleViolation
 
 OPENS = datetime(2027, 1, 10, tzinfo=UTC)

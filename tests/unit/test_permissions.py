@@ -2,8 +2,8 @@
 
 import pytest
 
-from nexus_sti.accounts.model import PERMISSIONS, Actor, Role, check
-from nexus_sti.areas.registry import AREAS, areas_for
+from nexus_sti.app.areas import AREAS, areas_for
+from nexus_sti.core.access import PERMISSIONS, Actor, Role, check
 
 # The expected matrix, written out by hand so a change to the table must change this test too.
 EXPECTED: dict[str, set[Role]] = {

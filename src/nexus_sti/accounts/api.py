@@ -7,7 +7,6 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 
 from nexus_sti.accounts import service
-from nexus_sti.accounts.model import PERMISSIONS, check
 from nexus_sti.accounts.schemas import (
     MeRead,
     PermissionRead,
@@ -17,8 +16,10 @@ from nexus_sti.accounts.schemas import (
     UserRead,
 )
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import ApiActor, authenticate_login
+from nexus_sti.core.access import PERMISSIONS, check
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep, authenticate_login, get_platform
+from nexus_sti.platform.webdeps import SessionDep, get_platform
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 

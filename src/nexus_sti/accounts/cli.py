@@ -10,8 +10,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from nexus_sti.accounts import service
-from nexus_sti.accounts.model import Role
 from nexus_sti.accounts.tables import User
+from nexus_sti.core.access import Role
 from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 from nexus_sti.platform.db import utcnow

@@ -9,17 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts import service
-from nexus_sti.accounts.model import Role
+from nexus_sti.accounts.webdeps import PageUser, authenticate_login
+from nexus_sti.core.access import Role
 from nexus_sti.core.errors import InvalidInput, NexusError, Unauthenticated
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import (
-    PageUser,
-    SessionDep,
-    authenticate_login,
-    get_platform,
-    render,
-    require_csrf,
-)
+from nexus_sti.platform.webdeps import SessionDep, get_platform, render, require_csrf
 
 router = APIRouter(include_in_schema=False)
 

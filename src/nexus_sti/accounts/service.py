@@ -10,23 +10,23 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, Role
-from nexus_sti.accounts.model import require as _require
-from nexus_sti.accounts.security import (
-    check_password_rules,
-    hash_password,
-    new_token,
-    token_digest,
-    verify_password,
-)
 from nexus_sti.accounts.tables import ApiToken, User
-from nexus_sti.audit.service import record
+from nexus_sti.core.access import Actor, Role
+from nexus_sti.core.access import require as _require
 from nexus_sti.core.countries import ISO3_CODES, is_country
 from nexus_sti.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
     Unauthenticated,
+)
+from nexus_sti.platform.auditlog import record
+from nexus_sti.platform.security import (
+    check_password_rules,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
 )
 
 USERNAME_RULE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.audit.schemas import AuditEntryRead, AuditPageRead
 from nexus_sti.audit.service import list_audit_entries
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 

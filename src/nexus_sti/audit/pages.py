@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.audit.service import list_audit_entries
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render
+from nexus_sti.platform.webdeps import SessionDep, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,63 +1,15 @@
-"""Writing and reading the audit log.
-
-``record`` adds an entry to the caller's session, so it commits (or rolls back) together with the
-state change it describes. Entries are never updated or deleted: the ORM refuses it here, and the
-database refuses it with triggers created by the first migration.
-"""
+"""Reading the audit log (written by every context through ``platform/auditlog.py``)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
-from nexus_sti.audit.tables import AuditEntry
-from nexus_sti.core.errors import Conflict, PermissionDenied
-
-
-def inputs_digest(inputs: Any) -> str:
-    """SHA-256 of the canonical JSON of a decision's inputs."""
-    canonical = json.dumps(inputs, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def record(
-    session: Session,
-    *,
-    action: str,
-    actor: Actor,
-    subject_type: str,
-    subject_id: object,
-    inputs: Any,
-    now: datetime,
-    summary: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Add an audit entry for a state change (dotted ``action`` such as ``program.loaded``)."""
-    entry = AuditEntry(
-        at=now,
-        action=action,
-        actor_id=actor.user_id,
-        actor_label=actor.username,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        inputs_digest=inputs_digest(inputs),
-        summary=summary or {},
-    )
-    session.add(entry)
-    return entry
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_audit_changes(session: Session, _ctx: Any, _instances: Any) -> None:
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditEntry):
-            raise Conflict("the audit log is append-only: entries cannot be changed or deleted")
+from nexus_sti.core.access import Actor, check
+from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.platform.auditlog import AuditEntry
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, Response
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.schemas import (
     CallAction,
@@ -31,11 +31,12 @@ from nexus_sti.calls.service import (
     transition_call,
 )
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.errors import error_body
 from nexus_sti.platform.openapi import answers_as
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call, import_call
 from nexus_sti.proposals.schemas import ScreeningRowRead, VerdictRead

@@ -19,9 +19,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import Role, check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.pagekit import PostedForm, take_notice
 from nexus_sti.calls.service import (
@@ -34,10 +34,11 @@ from nexus_sti.calls.service import (
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL
 from nexus_sti.core import spreadsheet
+from nexus_sti.core.access import Role, check, require
 from nexus_sti.core.areas import priority_area
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import current_program, program_versions
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.service import call_rules, my_proposals

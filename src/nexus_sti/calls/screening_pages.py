@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.calls.pagekit import PostedForm, take_notice
 from nexus_sti.calls.pages import track_names
@@ -22,7 +23,7 @@ from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
 from nexus_sti.proposals.model import SECTORS

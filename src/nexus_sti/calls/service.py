@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, Role, check
-from nexus_sti.accounts.model import require as _require
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
 from nexus_sti.calls.workflow import CALL, step
+from nexus_sti.core.access import Actor, Role, check
+from nexus_sti.core.access import require as _require
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Researcher
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import current_program, program_version, program_versions
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nexus_sti.accounts.model import Role
+from nexus_sti.core.access import Role
 from nexus_sti.core.errors import PermissionDenied, RuleViolation
 
 _STAFF = frozenset({Role.ADMIN, Role.OFFICER})

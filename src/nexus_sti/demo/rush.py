@@ -18,8 +18,8 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts import service as accounts
-from nexus_sti.accounts.model import Actor, Role
 from nexus_sti.calls import service as calls
+from nexus_sti.core.access import Actor, Role
 from nexus_sti.proposals import files
 from nexus_sti.proposals import service as proposals
 from nexus_sti.proposals.model import ProposalContent, parse_content

@@ -23,11 +23,8 @@ from rich.progress import Progress
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, Role, check
-from nexus_sti.accounts.security import hash_password
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import (
     Attachment,
     BudgetLine,
@@ -37,6 +34,7 @@ from nexus_sti.calls.tables import (
     ProposalMember,
     ProposalVersion,
 )
+from nexus_sti.core.access import Actor, Role, check
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
 from nexus_sti.core.money import CurrencyError, Money
@@ -45,8 +43,10 @@ from nexus_sti.demo.review_seed import remove_review_demo, seed_review_demo
 from nexus_sti.demo.reviews import Criterion, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
+from nexus_sti.platform.auditlog import record
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.security import hash_password
 from nexus_sti.programs.loader import (
     PRESETS,
     LoadedProgram,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.core.errors import NotFound
 from nexus_sti.needs import service
@@ -16,7 +17,7 @@ from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv,
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.openapi import answers_as
-from nexus_sti.platform.webdeps import ApiActor, SessionDep, get_platform
+from nexus_sti.platform.webdeps import SessionDep, get_platform
 
 router = APIRouter(prefix="/api/v1/needs", tags=["needs"])
 

@@ -16,9 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.core.access import check, require
 from nexus_sti.core.areas import priority_area
 from nexus_sti.core.countries import country
 from nexus_sti.core.errors import InvalidInput, NotFound
@@ -41,7 +42,7 @@ from nexus_sti.needs.targets import (
     target_countries,
 )
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, get_platform, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, get_platform, render, require_csrf
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 from nexus_sti.reference.snapshot import load_snapshot

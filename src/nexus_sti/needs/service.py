@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, require
-from nexus_sti.audit.service import record
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import NotFound
 from nexus_sti.needs.assessment import NeedsAssessment, assess_needs
 from nexus_sti.needs.export import targets_json
@@ -21,6 +20,7 @@ from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.model import load_index_config
 from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.needs.targets import TargetParams, TargetsResult, compute_targets
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import current_program
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
 

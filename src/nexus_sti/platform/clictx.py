@@ -6,7 +6,7 @@ import getpass
 
 from rich.console import Console
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.core.access import Actor
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.settings import load_settings
 

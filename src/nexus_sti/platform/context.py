@@ -13,8 +13,8 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from nexus_sti.accounts.security import password_hasher
 from nexus_sti.platform import db
+from nexus_sti.platform.security import password_hasher
 from nexus_sti.platform.settings import Settings
 
 

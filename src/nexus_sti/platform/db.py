@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,17 +58,15 @@ class Base(DeclarativeBase):
 
 
 def import_all_tables() -> MetaData:
-    """Import every context's ``tables`` module so ``Base.metadata`` is complete."""
-    from nexus_sti.accounts import tables as _accounts  # noqa: F401
-    from nexus_sti.audit import tables as _audit  # noqa: F401
-    from nexus_sti.calls import tables as _calls  # noqa: F401
-    from nexus_sti.mobility import tables as _mobility  # noqa: F401
-    from nexus_sti.needs import tables as _needs  # noqa: F401
-    from nexus_sti.people import tables as _people  # noqa: F401
-    from nexus_sti.programs import tables as _programs  # noqa: F401
-    from nexus_sti.review import tables as _review  # noqa: F401
-    from nexus_sti.selection import tables as _selection  # noqa: F401
+    """Import every ``tables`` module of the package (and the audit log) so ``Base.metadata``
+    is complete. The modules are found by name, not listed: the infrastructure knows no
+    context, and a new context's tables are found as soon as its ``tables.py`` exists."""
+    import nexus_sti
 
+    importlib.import_module("nexus_sti.platform.auditlog")
+    for module in pkgutil.walk_packages(nexus_sti.__path__, prefix="nexus_sti."):
+        if module.name.endswith(".tables"):
+            importlib.import_module(module.name)
     return Base.metadata
 
 

@@ -1,7 +1,9 @@
-"""What every route needs: the platform, a database session, the actor, CSRF, templates.
+"""What every route needs: the platform, a database session, CSRF, templates and the page
+layout. Who the caller is (``PageUser``, ``ApiActor``) is the accounts context's
+(``accounts/webdeps.py``); the layout's user line and navigation come from the composition root,
+which sets ``app.state.layout`` (``app/web.py``).
 
-API routes authenticate with ``Authorization: Bearer <token>``; pages with the signed session
-cookie, and every page form that changes state carries a CSRF token bound to that session.
+Every page form that changes state carries a CSRF token bound to the session.
 """
 
 from __future__ import annotations
@@ -17,17 +19,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
-from nexus_sti.accounts import throttle
-from nexus_sti.accounts.model import Actor
-from nexus_sti.accounts.service import actor_for, authenticate, user_for_token
-from nexus_sti.accounts.tables import User
-from nexus_sti.areas.registry import areas_for
 from nexus_sti.core.countries import country
-from nexus_sti.core.errors import NexusError, PermissionDenied, Unauthenticated
+from nexus_sti.core.errors import NexusError, PermissionDenied
 from nexus_sti.platform import arrival
 from nexus_sti.platform.admission import arrived_at
 from nexus_sti.platform.context import Platform
-from nexus_sti.platform.db import utcnow
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -54,59 +50,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def api_actor(request: Request, session: SessionDep) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("send 'Authorization: Bearer <token>'; create a token first")
-    user = user_for_token(session, token=token.strip(), now=utcnow())
-    # End the read at once: the connection goes back to the pool while the request waits for
-    # its handler's thread, so waiting requests never hold connections (no convoy).
-    session.commit()
-    return actor_for(user)
-
-
-ApiActor = Annotated[Actor, Depends(api_actor)]
-
-
-def page_user(request: Request, session: SessionDep) -> User:
-    user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    # A cookie signed before the account's last logout or password change is no longer valid.
-    ended = user is not None and request.session.get("sv") != user.session_version
-    if user is None or not user.active or ended:
-        request.session.clear()
-        raise LoginRequired("log in to continue", next=str(request.url.path))
-    session.commit()  # as for tokens: release the connection until the handler runs
-    return user
-
-
-PageUser = Annotated[User, Depends(page_user)]
-
-
-def client_address(request: Request) -> str:
-    """The client's address (behind a proxy, as forwarded by it: see docs/deployment.md)."""
-    return request.client.host if request.client else "unknown"
-
-
-def authenticate_login(request: Request, session: Session, username: str, password: str) -> User:
-    """Check a username and password, refusing further tries after repeated failures (counted
-    in the database, so the limits hold across workers and hosts)."""
-    address = client_address(request)
-    now = utcnow()
-    throttle.check(session, username=username, address=address, now=now)
-    try:
-        user = authenticate(
-            session, hasher=get_platform(request).hasher, username=username, password=password
-        )
-    except Unauthenticated:
-        session.rollback()
-        throttle.failed(session, username=username, address=address, now=now)
-        raise
-    throttle.succeeded(session, username=username, address=address)
-    return user
 
 
 def submission_clock(request: Request, proof: str | None = None) -> dict[str, Any]:
@@ -142,14 +85,14 @@ async def require_csrf(request: Request) -> None:
 
 
 def render(
-    request: Request, template: str, user: User | None = None, status_code: int = 200, **ctx: Any
+    request: Request, template: str, user: Any = None, status_code: int = 200, **ctx: Any
 ) -> HTMLResponse:
-    """Render a page with what the layout needs: the user, their areas and a CSRF token."""
-    actor = actor_for(user) if user else None
+    """Render a page with what the layout needs: the user, their actor and areas (from the
+    composition root's ``app.state.layout``) and a CSRF token."""
+    layout = getattr(request.app.state, "layout", None)
     context = {
         "user": user,
-        "actor": actor,
-        "nav": areas_for(actor.role) if actor and actor.role else [],
+        **(layout(user) if layout is not None and user is not None else {"actor": None, "nav": []}),
         "csrf_token": csrf_token(request),
         "synthetic_data": getattr(request.app.state, "synthetic_data", False),
         **ctx,

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from nexus_sti.accounts.model import check
+from nexus_sti.accounts.webdeps import ApiActor
+from nexus_sti.core.access import check
 from nexus_sti.core.errors import PermissionDenied
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.programs.service import current_program
 
 router = APIRouter(prefix="/api/v1", tags=["program"])

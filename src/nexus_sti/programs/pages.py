@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.core.money import Money
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render
+from nexus_sti.platform.webdeps import SessionDep, render
 from nexus_sti.programs.model import CODE_PATTERN, describe_place
 from nexus_sti.programs.service import current_program
 from nexus_sti.programs.tables import ProgramVersion

@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
-from nexus_sti.audit.service import record
+from nexus_sti.core.access import Actor, check
 from nexus_sti.core.errors import NotFound, PermissionDenied
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.loader import LoadedProgram, stored_program
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.tables import ProgramVersion

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from nexus_sti.accounts.model import Actor
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.access import Actor
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep, submission_clock
+from nexus_sti.platform.webdeps import SessionDep, submission_clock
 from nexus_sti.proposals import files, screening, service
 from nexus_sti.proposals.schemas import (
     AttachmentRead,

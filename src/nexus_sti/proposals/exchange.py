@@ -10,10 +10,10 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.access import Actor, check
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
+from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.service import (
     agency_request,
     content_of,

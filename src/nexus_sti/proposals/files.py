@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Attachment, Call
+from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput, NotFound
+from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.attachments import check_attachment
 from nexus_sti.proposals.service import (
     content_of,

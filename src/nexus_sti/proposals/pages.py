@@ -18,23 +18,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import Actor, Role, check
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.access import Actor, Role, check
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
 from nexus_sti.core.errors import InvalidInput, PermissionDenied, RuleViolation
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import (
-    PageUser,
-    SessionDep,
-    render,
-    require_csrf,
-    submission_clock,
-)
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, submission_clock
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals import files, service
 from nexus_sti.proposals.eligibility import CallRules, Verdict

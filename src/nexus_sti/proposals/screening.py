@@ -11,11 +11,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, EligibilityOverride, Proposal
 from nexus_sti.calls.workflow import PROPOSAL, step
+from nexus_sti.core.access import Actor, check
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
+from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
 from nexus_sti.proposals.service import current_verdicts
 

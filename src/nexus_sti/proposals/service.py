@@ -22,10 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nexus_sti.accounts.model import Actor, Role, check
-from nexus_sti.accounts.model import require as _require
 from nexus_sti.accounts.tables import User
-from nexus_sti.audit.service import record
 from nexus_sti.calls.deadlines import accepting
 from nexus_sti.calls.tables import (
     Attachment,
@@ -37,8 +34,11 @@ from nexus_sti.calls.tables import (
     Submission,
 )
 from nexus_sti.calls.workflow import PROPOSAL, step
+from nexus_sti.core.access import Actor, Role, check
+from nexus_sti.core.access import require as _require
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.eligibility import (

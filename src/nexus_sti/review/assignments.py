@@ -34,7 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.assignment import (
     AssignmentInfeasible,
     DiversityRule,
@@ -50,9 +49,10 @@ from nexus_sti.algorithms.similarity import (
     affinity,
     backend_by_name,
 )
-from nexus_sti.audit.service import inputs_digest, record
 from nexus_sti.calls.tables import Proposal
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS

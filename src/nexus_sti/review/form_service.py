@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, require
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings

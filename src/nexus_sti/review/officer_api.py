@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.review import assignments, form_service, pool
 from nexus_sti.review.assignments import AssignmentParams
 from nexus_sti.review.forms import MAX_REVIEWS_PER_PROPOSAL

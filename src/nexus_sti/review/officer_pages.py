@@ -26,16 +26,17 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import Actor, check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.algorithms.similarity import BACKENDS
 from nexus_sti.calls.deadlines import local_time, zone_for
+from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
 from nexus_sti.review import assignments, form_service, pool
 from nexus_sti.review.assignments import AssignmentParams

@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, check, require
 from nexus_sti.accounts.tables import User
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Organisation, Researcher
+from nexus_sti.platform.auditlog import record
 from nexus_sti.review.conflicts import (
     DEFAULT_COAUTHORSHIP_YEARS,
     Coauthor,

@@ -12,11 +12,12 @@ from matplotlib.figure import Figure
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.core import spreadsheet
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.review import reviews
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, RankedRow, parse_tie_breaks
 

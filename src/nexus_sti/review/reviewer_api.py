@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.review import reviews
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, parse_tie_breaks
 from nexus_sti.review.tables import CalibrationRun, Review

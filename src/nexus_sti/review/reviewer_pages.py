@@ -17,15 +17,16 @@ from fastapi.routing import APIRouter
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from nexus_sti.accounts.model import require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import local_time, time_left, zone_for
+from nexus_sti.core.access import require
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.review import pool, reviews
 from nexus_sti.review.forms import parse_mark
 from nexus_sti.review.officer_pages import (

@@ -20,13 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nexus_sti.accounts.model import Actor, require
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
-from nexus_sti.audit.service import inputs_digest, record
 from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.people.tables import Researcher
+from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import FormSpec, default_form, validate_review
 from nexus_sti.review.ranking import (

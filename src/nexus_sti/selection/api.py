@@ -11,15 +11,16 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from nexus_sti.accounts.model import check
+from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.algorithms.portfolio import solve_portfolio
 from nexus_sti.algorithms.portfolio_compare import comparison_to_dict
 from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanations_to_dicts
 from nexus_sti.core import spreadsheet
+from nexus_sti.core.access import check
 from nexus_sti.core.errors import PermissionDenied
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.openapi import answers_as
-from nexus_sti.platform.webdeps import ApiActor, SessionDep
+from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams

@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from nexus_sti.accounts.model import check, require
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.core.access import check, require
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -30,7 +31,7 @@ from nexus_sti.core.errors import (
     RuleViolation,
 )
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import PageUser, SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection import awards as call_awards

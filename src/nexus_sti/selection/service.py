@@ -19,7 +19,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.portfolio import (
     PortfolioProblem,
     PortfolioResult,
@@ -31,9 +30,9 @@ from nexus_sti.algorithms.portfolio_explain import (
     funding_line,
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
-from nexus_sti.audit.service import record
 from nexus_sti.calls.tables import Call, Proposal
 from nexus_sti.calls.workflow import CALL, step
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -42,6 +41,7 @@ from nexus_sti.core.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import program_version
 from nexus_sti.selection.inputs import (
     SelectionInputs,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.model import Actor, require
 from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
 from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.calls.tables import Call
+from nexus_sti.core.access import Actor, require
 from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.service import reference as reference_snapshot

@@ -104,7 +104,7 @@ def serve(
     settings = platform.settings
     platform.close()
     uvicorn.run(
-        "nexus_sti.platform.asgi:app_factory",
+        "nexus_sti.app.asgi:app_factory",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
@@ -130,8 +130,8 @@ def run(
     only), print the demo accounts and serve on http://127.0.0.1:8000."""
     import uvicorn
 
+    from nexus_sti.app.web import create_app
     from nexus_sti.demo.service import DEMO_PASSWORD, demo_accounts, ensure_demo
-    from nexus_sti.platform.web import create_app
 
     platform = platform_from_env()
     settings = platform.settings

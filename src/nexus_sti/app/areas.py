@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nexus_sti.accounts.model import Role
+from nexus_sti.core.access import Role
 
 _ALL = frozenset(Role)
 _STAFF = frozenset({Role.ADMIN, Role.OFFICER})

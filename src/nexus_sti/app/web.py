@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import FastAPI
@@ -14,7 +15,10 @@ from starlette.middleware.sessions import SessionMiddleware
 import nexus_sti
 from nexus_sti.accounts import api as accounts_api
 from nexus_sti.accounts import pages as accounts_pages
-from nexus_sti.areas import pages as areas_pages
+from nexus_sti.accounts.service import actor_for
+from nexus_sti.accounts.tables import User
+from nexus_sti.app import dashboard as areas_pages
+from nexus_sti.app.areas import areas_for
 from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
 from nexus_sti.calls import api as calls_api
@@ -45,6 +49,13 @@ from nexus_sti.selection import pages as selection_pages
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
 
+def page_layout(user: User) -> dict[str, Any]:
+    """What the page layout shows of the user: their actor (role and label) and the areas of the
+    platform their role may open."""
+    actor = actor_for(user)
+    return {"actor": actor, "nav": areas_for(actor.role) if actor.role else []}
+
+
 def create_app(platform: Platform) -> FastAPI:
     """Build the ASGI app for a started platform (settings are read by the caller, not here)."""
     settings = platform.settings
@@ -67,6 +78,7 @@ def create_app(platform: Platform) -> FastAPI:
     )
     app.state.platform = platform
     app.state.secret = session_secret(settings)
+    app.state.layout = page_layout
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))

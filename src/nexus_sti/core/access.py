@@ -1,4 +1,6 @@
-"""Roles and permissions, as data: which role may do which action, and why not.
+"""Roles and permissions, as data: which role may do which action, and why not. Shared by every
+context (the audit log records an :class:`Actor`, every service checks one), so it lives in the
+core vocabulary rather than in the accounts context, which stores the users behind the actors.
 
 A check returns a :class:`Decision` with a reason either way, so pages can explain a missing button
 and the API can say why a request was refused.

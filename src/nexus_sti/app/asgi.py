@@ -1,4 +1,4 @@
-"""ASGI entry for servers: ``uvicorn --factory nexus_sti.platform.asgi:app_factory``.
+"""ASGI entry for servers: ``uvicorn --factory nexus_sti.app.asgi:app_factory``.
 
 Each worker process reads the settings once, at start-up.
 """
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from nexus_sti.app.web import create_app
 from nexus_sti.core.errors import Conflict
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.settings import load_settings
-from nexus_sti.platform.web import create_app
 
 
 def app_factory() -> FastAPI:

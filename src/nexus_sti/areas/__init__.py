@@ -1,1 +1,0 @@
-"""The platform's areas (navigation) and what each role can reach."""
