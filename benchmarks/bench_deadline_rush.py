@@ -119,9 +119,9 @@ def _read_back(url: str, out: Path) -> None:
     """Per proposal: status, submitted_at and the number of submission audit entries."""
     from sqlalchemy import func, select
 
-    from nexus_sti.calls.tables import Proposal
     from nexus_sti.platform import db
     from nexus_sti.platform.auditlog import AuditEntry
+    from nexus_sti.proposals.tables import Proposal
 
     engine = db.make_engine(url)
     with db.session_scope(db.make_sessionmaker(engine)) as s:

@@ -18,14 +18,14 @@ from pathlib import Path
 from sqlalchemy import select
 from timing import median_ms
 
-from nexus_sti.calls.service import call_statistics, list_proposals
-from nexus_sti.calls.tables import Proposal, ProposalMember
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.demo.service import demo_params, seed_demo
 from nexus_sti.platform import db
 from nexus_sti.platform.security import hash_password, password_hasher, verify_password
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
+from nexus_sti.proposals.queries import call_statistics, list_proposals
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 from nexus_sti.reference.snapshot import load_snapshot
 
 

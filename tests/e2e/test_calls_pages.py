@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 
 from nexus_sti.accounts.service import create_user
 from nexus_sti.accounts.tables import User
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
+from nexus_sti.proposals.tables import Proposal
 from tests.e2e.conftest import csrf_of, login
 
 APPLICANT_EMAIL = "applicant@demo.example.org"

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from nexus_sti.app.web import create_app
-from nexus_sti.calls.tables import Call, Proposal, Submission
+from nexus_sti.calls.tables import Call
 from nexus_sti.demo.rush import ReadyApplicant, open_rush_call, prepare_applicants
 from nexus_sti.platform import arrival
 from nexus_sti.platform.auditlog import AuditEntry
@@ -29,6 +29,7 @@ from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
+from nexus_sti.proposals.tables import Proposal, Submission
 from tests.conftest import Backend, live_server, make_settings, served
 
 

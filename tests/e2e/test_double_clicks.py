@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 
 from nexus_sti.app.web import create_app
 from nexus_sti.calls import service as calls
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import Call
 from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.selection.tables import Award, SelectionRun
 from tests.conftest import live_server, served
 from tests.e2e.conftest import api_token

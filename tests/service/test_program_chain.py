@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.accounts import service as accounts
 from nexus_sti.calls import service as calls
-from nexus_sti.calls.tables import Proposal
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.countries import country
 from nexus_sti.core.money import Money
@@ -33,6 +32,7 @@ from nexus_sti.programs.service import load_program
 from nexus_sti.proposals import files, screening
 from nexus_sti.proposals import service as proposals
 from nexus_sti.proposals.model import parse_content
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review import assignments, pool, reviews
 from nexus_sti.review.assignments import AssignmentParams
 from nexus_sti.review.tables import ReviewAssignment

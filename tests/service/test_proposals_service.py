@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from nexus_sti.accounts import service as accounts
 from nexus_sti.calls import service as calls
-from nexus_sti.calls.tables import Attachment, Proposal
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import NotFound, PermissionDenied, RuleViolation
 from nexus_sti.platform.auditlog import AuditEntry
@@ -20,6 +19,7 @@ from nexus_sti.programs.service import load_program
 from nexus_sti.proposals import files, screening
 from nexus_sti.proposals import service as proposals
 from nexus_sti.proposals.model import parse_content
+from nexus_sti.proposals.tables import Attachment, Proposal
 
 OPENS = datetime(2027, 1, 10, tzinfo=UTC)
 CLOSES = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)

@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.tables import User
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.service import current_program
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review import reviews
 from nexus_sti.review.forms import default_form
 from nexus_sti.review.tables import (

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from nexus_sti.algorithms.portfolio_checks import check_portfolio
 from nexus_sti.calls import service as calls
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied, RuleViolation
 from nexus_sti.needs.service import save_targets
@@ -19,6 +19,7 @@ from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.proposals import screening
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams

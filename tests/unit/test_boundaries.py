@@ -90,3 +90,97 @@ def test_the_program_free_check_would_catch_a_program_rule() -> None:
     assert ONE_PROGRAM.search('if lead.country != "JPN":')
     assert ONE_PROGRAM.search("the Japanese-side lead")
     assert not ONE_PROGRAM.search("config.home_country")
+
+
+# The layers, lowest first; a package may import its own layer and the ones below.
+INFRASTRUCTURE = {"core": 0, "algorithms": 0, "reference": 0, "platform": 1}
+TOP = {"demo": 3, "app": 4}
+CONTEXT_LAYER = 2
+
+
+def _layer(package: str) -> int:
+    return INFRASTRUCTURE.get(package, TOP.get(package, CONTEXT_LAYER))
+
+
+def package_imports() -> dict[tuple[str, str], set[str]]:
+    """(importing package, imported package) -> the files that import it (their first names
+    below ``nexus_sti``), for every package of ``nexus_sti``."""
+    edges: dict[tuple[str, str], set[str]] = {}
+    for f in SRC.rglob("*.py"):
+        rel = f.relative_to(SRC)
+        if len(rel.parts) < 2 or "migrations" in rel.parts:
+            continue
+        for name in imports_of(f):
+            parts = name.split(".")
+            ours = parts[0] == "nexus_sti" and len(parts) > 1 and (SRC / parts[1]).is_dir()
+            if ours and parts[1] != rel.parts[0]:
+                edges.setdefault((rel.parts[0], parts[1]), set()).add(str(rel))
+    return edges
+
+
+def test_packages_import_only_downwards_and_contexts_form_no_cycle() -> None:
+    """core < platform < contexts < demo < app, and no cycle among the contexts: the data flow
+    (needs -> programs -> calls -> proposals -> review -> selection) reads in the imports."""
+    edges = package_imports()
+    upward = [
+        f"{a} -> {b} ({', '.join(sorted(files))})"
+        for (a, b), files in edges.items()
+        if _layer(b) > _layer(a)
+    ]
+    assert upward == [], "\n".join(upward)
+    graph: dict[str, set[str]] = {}
+    for a, b in edges:
+        if _layer(a) == _layer(b) == CONTEXT_LAYER:
+            graph.setdefault(a, set()).add(b)
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        seen[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            assert seen.get(nxt) != 1, f"import cycle: {' -> '.join([*path, node, nxt])}"
+            if nxt not in seen:
+                visit(nxt, [*path, node])
+        seen[node] = 2
+
+    for node in sorted(graph):
+        if node not in seen:
+            visit(node, [])
+
+
+# Where one context still reads another's tables directly instead of through the owner's
+# service or queries module: the remaining work of issue 11 (part 2). The list may only
+# shrink; a new pair fails.
+TABLE_READS_LEFT = {
+    ("calls", "accounts"),
+    ("needs", "accounts"),
+    ("proposals", "accounts"),
+    ("proposals", "calls"),
+    ("proposals", "people"),
+    ("review", "accounts"),
+    ("review", "calls"),
+    ("review", "people"),
+    ("review", "proposals"),
+    ("selection", "accounts"),
+    ("selection", "calls"),
+    ("selection", "needs"),
+    ("selection", "proposals"),
+    ("selection", "review"),
+}
+
+
+def test_no_new_context_reads_another_contexts_tables() -> None:
+    reads = set()
+    for f in SRC.rglob("*.py"):
+        rel = f.relative_to(SRC)
+        if len(rel.parts) < 2 or _layer(rel.parts[0]) != CONTEXT_LAYER:
+            continue
+        for name in imports_of(f):
+            parts = name.split(".")
+            if len(parts) > 2 and parts[2] == "tables" and parts[1] != rel.parts[0]:
+                reads.add((rel.parts[0], parts[1]))
+    assert reads <= TABLE_READS_LEFT, (
+        f"new reads of another context's tables: {reads - TABLE_READS_LEFT}"
+    )
+    assert reads >= TABLE_READS_LEFT, (
+        f"no longer read, remove from the list: {TABLE_READS_LEFT - reads}"
+    )

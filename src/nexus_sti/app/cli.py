@@ -1,6 +1,7 @@
 """The ``nexus`` command: the root, database commands, ``serve`` and ``run``.
 
-Each context adds its own command group (``accounts``, ``program``, ``audit``, ``demo``).
+The composition root: each context brings its command group (``accounts``, ``program``, ``audit``,
+``demo``, ...), and the proposals context adds its commands to the ``calls`` group.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nexus_sti.needs.cli import app as needs_app
 from nexus_sti.platform import db
 from nexus_sti.platform.clictx import close_platforms, console, err_console, platform_from_env
 from nexus_sti.programs.cli import app as program_app
+from nexus_sti.proposals.cli import app as proposal_commands
 from nexus_sti.review.cli import app as review_app
 from nexus_sti.selection.cli import app as selection_app
 
@@ -37,6 +39,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
 app.add_typer(needs_app, name="needs")
+# A call's proposals are the proposals context's; their commands join the calls group.
+calls_app.registered_commands += proposal_commands.registered_commands
 app.add_typer(calls_app, name="calls")
 app.add_typer(selection_app, name="selection")
 app.add_typer(review_app, name="review")

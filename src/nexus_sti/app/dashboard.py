@@ -15,7 +15,7 @@ from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.app.areas import area
 from nexus_sti.audit.service import list_audit_entries
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
-from nexus_sti.calls.service import call_statistics, list_calls, list_proposals
+from nexus_sti.calls.service import list_calls
 from nexus_sti.core.access import Role, check
 from nexus_sti.core.countries import ISO3_CODES, country
 from nexus_sti.core.errors import NotFound, PermissionDenied
@@ -24,6 +24,7 @@ from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render
 from nexus_sti.programs.service import current_program
+from nexus_sti.proposals.queries import call_statistics, list_proposals
 from nexus_sti.review.reviews import my_assignments
 
 router = APIRouter(include_in_schema=False)

@@ -23,8 +23,6 @@ from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
 from nexus_sti.calls import api as calls_api
 from nexus_sti.calls import pages as calls_pages
-from nexus_sti.calls import screening_pages as calls_screening_pages
-from nexus_sti.calls.tables import Proposal
 from nexus_sti.needs import api as needs_api
 from nexus_sti.needs import pages as needs_pages
 from nexus_sti.platform.admission import Admission
@@ -37,7 +35,11 @@ from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
 from nexus_sti.proposals import api as proposals_api
+from nexus_sti.proposals import call_api as proposals_call_api
 from nexus_sti.proposals import pages as proposals_pages
+from nexus_sti.proposals import port as proposals_port
+from nexus_sti.proposals import screening_pages as proposals_screening_pages
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review import officer_api as review_officer_api
 from nexus_sti.review import officer_pages as review_officer_pages
 from nexus_sti.review import results_pages as review_results_pages
@@ -79,6 +81,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     app.state.secret = session_secret(settings)
     app.state.layout = page_layout
+    app.state.proposals_port = proposals_port.PORT
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))
@@ -109,6 +112,7 @@ def create_app(platform: Platform) -> FastAPI:
         programs_api.router,
         audit_api.router,
         calls_api.router,
+        proposals_call_api.router,
         needs_api.router,
         proposals_api.router,
         selection_api.router,
@@ -119,7 +123,7 @@ def create_app(platform: Platform) -> FastAPI:
         programs_pages.router,
         audit_pages.router,
         calls_pages.router,
-        calls_screening_pages.router,
+        proposals_screening_pages.router,
         needs_pages.router,
         proposals_pages.router,
         selection_pages.router,

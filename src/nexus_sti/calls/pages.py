@@ -1,6 +1,6 @@
 """Pages of calls: the list with deadlines in each user's time zone, a new call (staff), one
-call with its rules and lifecycle buttons, the submissions dashboard and the screening list;
-and the proposals the user may see, with their CSV export.
+call with its rules and lifecycle buttons. What they show of proposals (the rules a call
+applies, the applicant's own proposals) comes through the proposals port (``calls/ports.py``).
 
 Times people type (``datetime-local`` fields) are read in the user's own time zone and stored
 in UTC; times shown carry their zone, so a deadline never silently means two instants.
@@ -8,14 +8,13 @@ in UTC; times shown carry their zone, so a deadline never silently means two ins
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -23,25 +22,21 @@ from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
-from nexus_sti.calls.pagekit import PostedForm, take_notice
+from nexus_sti.calls.ports import proposals_port
 from nexus_sti.calls.service import (
     create_call,
     get_call,
     list_calls,
-    list_proposals,
     transition_call,
 )
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL
-from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import Role, check, require
 from nexus_sti.core.areas import priority_area
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
-from nexus_sti.programs.service import current_program, program_versions
-from nexus_sti.proposals.eligibility import rules_for
-from nexus_sti.proposals.service import call_rules, my_proposals
+from nexus_sti.platform.webdeps import PostedForm, SessionDep, render, require_csrf, take_notice
+from nexus_sti.programs.service import current_program, program_version, program_versions
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,7 +93,9 @@ def _calls_view(
         rows=rows,
         zone=zone.key,
         can_manage=bool(check(actor, "calls.manage")),
-        mine=my_proposals(session, actor=actor) if actor.role is Role.APPLICANT else None,
+        mine=(
+            proposals_port(request).mine(session, actor) if actor.role is Role.APPLICANT else None
+        ),
         tracks=config.tracks,
         areas=[(a, priority_area(a).name) for a in config.program.priority_areas],
         form=form or {"areas": list(config.program.priority_areas)},
@@ -171,10 +168,11 @@ def _call_view(
     actor = actor_for(user)
     call = get_call(session, actor=actor, reference=reference)
     now = utcnow()
-    track = call_rules(session, call).track
+    track = program_version(session, call.program_version_id).config.track(call.track)
+    port = proposals_port(request)
     mine = []
     if actor.role is Role.APPLICANT:
-        mine = [p for p in my_proposals(session, actor=actor) if p.call_id == call.id]
+        mine = [p for p in port.mine(session, actor) if p.call_id == call.id]
     return render(
         request,
         "call_detail.html",
@@ -193,7 +191,7 @@ def _call_view(
         ),
         left=time_left(call.closes_at, now),
         closed_reason=accepting(call.status, call.opens_at, call.closes_at, now),
-        rules=rules_for(track),
+        rules=port.rules(session, call),
         can_apply=bool(check(actor, "proposals.create")),
         can_manage=bool(check(actor, "calls.manage")),
         actions=[
@@ -224,71 +222,3 @@ def call_action(
         return _call_view(request, user, session, reference, error=exc.message)
     request.session["notice"] = f"Call {reference} is now {call.status} (audit: call.{action})."
     return RedirectResponse(f"/calls/{reference}", status_code=303)
-
-
-# --- proposals the user may see --------------------------------------------------------------
-
-
-@router.get("/proposals")
-def proposals_page(
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    country: str = Query("", pattern="^([A-Z]{3})?$"),
-    page: int = Query(1, ge=1),
-) -> Response:
-    result = list_proposals(session, actor=actor_for(user), country=country or None, page=page)
-    return render(
-        request, "proposals.html", user, result=result, country=country, title="Proposals"
-    )
-
-
-@router.get("/proposals.csv")
-def proposals_csv(
-    user: PageUser, session: SessionDep, country: str = Query("", pattern="^([A-Z]{3})?$")
-) -> Response:
-    """Every proposal the user may see, as UTF-8 CSV (with BOM, so spreadsheet programs show
-    Thai, Khmer, Lao, Burmese, kana and kanji names correctly)."""
-    actor = actor_for(user)
-    first = list_proposals(session, actor=actor, country=country or None, per_page=500)
-    rows = list(first.rows)
-    for page in range(2, first.pages + 1):
-        rows += list_proposals(
-            session, actor=actor, country=country or None, page=page, per_page=500
-        ).rows
-    buf = io.StringIO()
-    writer = spreadsheet.writer(buf)
-    writer.writerow(
-        [
-            "reference",
-            "title",
-            "track",
-            "area",
-            "status",
-            "lead",
-            "lead_local_script",
-            "countries",
-            "requested",
-            "synthetic",
-        ]
-    )
-    for r in rows:
-        writer.writerow(
-            [
-                r.reference,
-                r.title,
-                r.track,
-                r.area,
-                r.status,
-                r.lead_name,
-                r.lead_name_local,
-                " ".join(r.countries),
-                r.requested,
-                "yes" if r.synthetic else "no",
-            ]
-        )
-    return Response(
-        "\ufeff" + buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="proposals.csv"'},
-    )

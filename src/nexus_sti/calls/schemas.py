@@ -1,4 +1,4 @@
-"""API output shapes for proposals and statistics."""
+"""API shapes of calls."""
 
 from __future__ import annotations
 
@@ -6,36 +6,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-
-
-class ProposalRead(BaseModel):
-    reference: str
-    title: str
-    track: str
-    area: str
-    status: str
-    lead_name: str
-    lead_name_local: str
-    countries: list[str]
-    requested: str
-    synthetic: bool
-
-
-class ProposalPageRead(BaseModel):
-    scope: str
-    proposals: list[ProposalRead]
-    total: int
-    page: int
-    pages: int
-
-
-class StatisticsRead(BaseModel):
-    calls: int
-    proposals: int
-    synthetic: bool
-    by_track: dict[str, int]
-    by_area: dict[str, int]
-    by_country: dict[str, int]
 
 
 class RuleRead(BaseModel):
@@ -77,7 +47,3 @@ class CallCreate(BaseModel):
 
 class CallAction(BaseModel):
     action: str
-
-
-class ScreeningApply(BaseModel):
-    references: list[str] | None = None

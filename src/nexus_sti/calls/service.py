@@ -1,178 +1,38 @@
-"""Reading calls and proposals, scoped to what the actor may see."""
+"""Calls: reading them as the actor may, creating them in a program, and moving them through
+their lifecycle (audited)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL, step
-from nexus_sti.core.access import Actor, Role, check
+from nexus_sti.core.access import Actor, check
 from nexus_sti.core.access import require as _require
-from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
-from nexus_sti.people.tables import Researcher
+from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.auditlog import record
-from nexus_sti.programs.service import current_program, program_version, program_versions
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalRow:
-    reference: str
-    title: str
-    track: str
-    area: str
-    status: str
-    lead_name: str
-    lead_name_local: str
-    countries: tuple[str, ...]
-    requested: str
-    synthetic: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ProposalList:
-    rows: list[ProposalRow]
-    total: int
-    page: int
-    per_page: int
-    scope: str
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-@dataclass(frozen=True, slots=True)
-class CallStatistics:
-    calls: int
-    proposals: int
-    synthetic: bool
-    by_track: dict[str, int] = field(default_factory=dict)
-    by_area: dict[str, int] = field(default_factory=dict)
-    by_country: dict[str, int] = field(default_factory=dict)
-
-
-def _scope(actor: Actor, country: str | None) -> tuple[str, Select[Any] | None]:
-    """Which proposal ids ``actor`` may list, as a description and a sub-select (None = all)."""
-    if check(actor, "proposals.read_all"):
-        if country:
-            return f"proposals involving {country}", select(ProposalMember.proposal_id).where(
-                ProposalMember.country == country
-            )
-        return "all proposals", None
-    if actor.role is Role.FUNDING_PARTNER:
-        wanted = country or actor.country
-        decision = check(actor, "proposals.read_country", country=wanted)
-        if not decision:
-            raise PermissionDenied("list these proposals", decision.reason)
-        return f"proposals involving {wanted}", select(ProposalMember.proposal_id).where(
-            ProposalMember.country == wanted
-        )
-    if check(actor, "proposals.read_own"):
-        # The same rule as opening one: an applicant reaches the proposals they own.
-        return "your proposals", select(Proposal.id).where(Proposal.owner_id == actor.user_id)
-    decision = check(actor, "proposals.read_own")
-    raise PermissionDenied("list proposals", decision.reason)
-
-
-def list_proposals(
-    session: Session,
-    *,
-    actor: Actor,
-    country: str | None = None,
-    page: int = 1,
-    per_page: int = 50,
-) -> ProposalList:
-    scope, ids = _scope(actor, country)
-    page = max(1, page)
-    # Proposals made on the platform name their lead as a consortium member, not a profile.
-    query = (
-        select(Proposal, Researcher, Call.program_version_id)
-        .join(Call, Call.id == Proposal.call_id)
-        .outerjoin(Researcher, Researcher.id == Proposal.lead_researcher_id)
-    )
-    count = select(func.count()).select_from(Proposal)
-    if ids is not None:
-        query = query.where(Proposal.id.in_(ids))
-        count = count.where(Proposal.id.in_(ids))
-    total = session.scalar(count) or 0
-    results = session.execute(
-        query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    proposal_ids = [p.id for p, _, _ in results]
-    configs = program_versions(session, {v for _, _, v in results})
-    version_of = {p.id: v for p, _, v in results}
-    countries: dict[int, set[str]] = {}
-    lead_member: dict[int, str] = {}
-    for pid, iso3, role, name in session.execute(
-        select(
-            ProposalMember.proposal_id,
-            ProposalMember.country,
-            ProposalMember.role,
-            ProposalMember.name,
-        ).where(ProposalMember.proposal_id.in_(proposal_ids))
-    ):
-        countries.setdefault(pid, set()).add(iso3)
-        if role == configs[version_of[pid]].lead_role.code:
-            lead_member.setdefault(pid, name)
-    rows = [
-        ProposalRow(
-            reference=p.reference,
-            title=p.title,
-            track=p.track,
-            area=p.area,
-            status=p.status,
-            lead_name=r.name_latin if r else lead_member.get(p.id, ""),
-            lead_name_local=r.name_local if r else lead_member.get(p.id, ""),
-            countries=configs[v].countries_home_first(countries.get(p.id, set())),
-            requested=f"{p.requested_amount:,.0f} {p.currency}",
-            synthetic=p.synthetic,
-        )
-        for p, r, v in results
-    ]
-    return ProposalList(rows=rows, total=total, page=page, per_page=per_page, scope=scope)
-
-
-def _counts(session: Session, key: Any, counted: Any = None) -> dict[str, int]:
-    """``{key: count}`` over the key's table (``counted`` defaults to rows)."""
-    measure = func.count() if counted is None else func.count(counted)
-    rows = session.execute(select(key, measure).group_by(key)).all()
-    return {str(k): int(n) for k, n in rows}
-
-
-def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
-    """Aggregate counts, no personal data: proposals by track, priority area and country."""
-    decision = check(actor, "statistics.read")
-    if not decision:
-        raise PermissionDenied("see program statistics", decision.reason)
-    calls = session.scalar(select(func.count()).select_from(Call)) or 0
-    proposals = session.scalar(select(func.count()).select_from(Proposal)) or 0
-    synthetic = bool(session.scalar(select(func.count()).where(Proposal.synthetic.is_(True))))
-    by_track = _counts(session, Proposal.track)
-    by_area = _counts(session, Proposal.area)
-    by_country = _counts(session, ProposalMember.country, distinct(ProposalMember.proposal_id))
-    return CallStatistics(
-        calls=calls,
-        proposals=proposals,
-        synthetic=synthetic,
-        by_track=by_track,
-        by_area=by_area,
-        by_country=by_country,
-    )
-
+from nexus_sti.programs.service import current_program
 
 # --- calls -------------------------------------------------------------------------------
 
 
+def call_by_reference(session: Session, reference: str) -> Call:
+    """The one way to load a call by reference: the call, or ``NotFound``. Callers check their
+    own permission; :func:`get_call` adds the call's own visibility rule."""
+    call = session.scalar(select(Call).where(Call.reference == reference))
+    if call is None:
+        raise NotFound("call", reference)
+    return call
+
+
 def get_call(session: Session, *, actor: Actor, reference: str) -> Call:
     """A call by reference; drafts are visible to staff only."""
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None or (call.status == "draft" and not check(actor, "calls.manage")):
+    call = call_by_reference(session, reference)
+    if call.status == "draft" and not check(actor, "calls.manage"):
         raise NotFound("call", reference)
     return call
 
@@ -280,51 +140,3 @@ def transition_call(
     )
     session.commit()
     return call
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    reference: str
-    title: str
-    lead: str
-    countries: tuple[str, ...]
-    sectors: tuple[str, ...]  # one per consortium member
-    area: str
-    track: str
-    status: str
-    submitted_at: datetime | None
-
-
-def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[Submission]:
-    """Every proposal of a call with its lead, countries and members' sectors (officers)."""
-    _require(actor, "proposals.read_all", "see a call's submissions")
-    call = get_call(session, actor=actor, reference=reference)
-    config = program_version(session, call.program_version_id).config
-    members: dict[int, list[ProposalMember]] = {}
-    for m in session.scalars(
-        select(ProposalMember)
-        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
-        .where(Proposal.call_id == call.id)
-        .order_by(ProposalMember.id)
-    ):
-        members.setdefault(m.proposal_id, []).append(m)
-    out = []
-    for p in session.scalars(
-        select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.reference)
-    ):
-        team = members.get(p.id, [])
-        lead = next((m for m in team if m.role == config.lead_role.code), team[0] if team else None)
-        out.append(
-            Submission(
-                reference=p.reference,
-                title=p.title,
-                lead=lead.name if lead else "",
-                countries=config.countries_home_first({m.country for m in team}),
-                sectors=tuple(m.sector for m in team),
-                area=p.area,
-                track=p.track,
-                status=p.status,
-                submitted_at=p.submitted_at,
-            )
-        )
-    return out

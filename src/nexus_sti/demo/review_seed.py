@@ -23,10 +23,11 @@ import numpy as np
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call
 from nexus_sti.demo.texts import proposal_text
 from nexus_sti.people.tables import Researcher
 from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 from nexus_sti.review.tables import (
     AssignmentRun,
     CalibrationRun,

@@ -25,15 +25,7 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
-from nexus_sti.calls.tables import (
-    Attachment,
-    BudgetLine,
-    Call,
-    EligibilityOverride,
-    Proposal,
-    ProposalMember,
-    ProposalVersion,
-)
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role, check
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
 from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
@@ -58,6 +50,14 @@ from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.model import Track as TrackConfig
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
+from nexus_sti.proposals.tables import (
+    Attachment,
+    BudgetLine,
+    EligibilityOverride,
+    Proposal,
+    ProposalMember,
+    ProposalVersion,
+)
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection.tables import Award, SelectionRun

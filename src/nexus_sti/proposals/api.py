@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, submission_clock
@@ -29,6 +29,7 @@ from nexus_sti.proposals.schemas import (
     VerdictRead,
     VersionRead,
 )
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 
 router = APIRouter(prefix="/api/v1", tags=["proposals"])
 

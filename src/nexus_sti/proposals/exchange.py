@@ -10,9 +10,10 @@ from typing import Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.service import call_by_reference
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, check
-from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
+from nexus_sti.core.errors import InvalidInput, PermissionDenied
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.service import (
     agency_request,
@@ -21,6 +22,7 @@ from nexus_sti.proposals.service import (
     store_content,
     submission_digest,
 )
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 from nexus_sti.proposals.transfer import (
     ExportItem,
     ImportProblem,
@@ -38,10 +40,7 @@ def _call(session: Session, actor: Actor, reference: str, action: str) -> Call:
     decision = check(actor, "proposals.read_all")
     if not decision:
         raise PermissionDenied(action, decision.reason)
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None:
-        raise NotFound("call", reference)
-    return call
+    return call_by_reference(session, reference)
 
 
 def export_call(session: Session, *, actor: Actor, call_reference: str, format: Format) -> bytes:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Attachment, Call
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.auditlog import record
@@ -19,6 +19,7 @@ from nexus_sti.proposals.service import (
     readable_proposal,
     submission_digest,
 )
+from nexus_sti.proposals.tables import Attachment
 
 ATTACHMENT_KINDS: dict[str, str] = {
     "project_description": "Project description",

@@ -9,6 +9,7 @@ not end up in the history or a Referer header, and reloading the page does not s
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,7 +24,8 @@ from nexus_sti.accounts.tables import User
 from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import get_call
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call
+from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import Actor, Role, check
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
@@ -43,6 +45,8 @@ from nexus_sti.proposals.forms import (
     raw_content,
 )
 from nexus_sti.proposals.model import SECTORS, parse_content
+from nexus_sti.proposals.queries import list_proposals
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 
 router = APIRouter(include_in_schema=False)
 
@@ -433,4 +437,72 @@ def answer_invitation_page(
         member=member,
         proposal=session.get(Proposal, member.proposal_id),
         answered=member.confirmation,
+    )
+
+
+# --- proposals the user may see --------------------------------------------------------------
+
+
+@router.get("/proposals")
+def proposals_page(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    country: str = Query("", pattern="^([A-Z]{3})?$"),
+    page: int = Query(1, ge=1),
+) -> Response:
+    result = list_proposals(session, actor=actor_for(user), country=country or None, page=page)
+    return render(
+        request, "proposals.html", user, result=result, country=country, title="Proposals"
+    )
+
+
+@router.get("/proposals.csv")
+def proposals_csv(
+    user: PageUser, session: SessionDep, country: str = Query("", pattern="^([A-Z]{3})?$")
+) -> Response:
+    """Every proposal the user may see, as UTF-8 CSV (with BOM, so spreadsheet programs show
+    Thai, Khmer, Lao, Burmese, kana and kanji names correctly)."""
+    actor = actor_for(user)
+    first = list_proposals(session, actor=actor, country=country or None, per_page=500)
+    rows = list(first.rows)
+    for page in range(2, first.pages + 1):
+        rows += list_proposals(
+            session, actor=actor, country=country or None, page=page, per_page=500
+        ).rows
+    buf = io.StringIO()
+    writer = spreadsheet.writer(buf)
+    writer.writerow(
+        [
+            "reference",
+            "title",
+            "track",
+            "area",
+            "status",
+            "lead",
+            "lead_local_script",
+            "countries",
+            "requested",
+            "synthetic",
+        ]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r.reference,
+                r.title,
+                r.track,
+                r.area,
+                r.status,
+                r.lead_name,
+                r.lead_name_local,
+                " ".join(r.countries),
+                r.requested,
+                "yes" if r.synthetic else "no",
+            ]
+        )
+    return Response(
+        "\ufeff" + buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="proposals.csv"'},
     )

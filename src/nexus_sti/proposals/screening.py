@@ -11,13 +11,14 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Call, EligibilityOverride, Proposal
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.access import Actor, check
 from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
 from nexus_sti.proposals.service import current_verdicts
+from nexus_sti.proposals.tables import EligibilityOverride, Proposal
 
 SCREENED = ("submitted", "eligible", "ineligible")
 
@@ -50,17 +51,10 @@ def _overrides(session: Session, proposal_id: int) -> dict[str, tuple[bool, str]
     return {o.rule_id: (o.passed, o.justification) for o in rows}  # the latest wins
 
 
-def _call(session: Session, reference: str) -> Call:
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None:
-        raise NotFound("call", reference)
-    return call
-
-
 def screening_list(session: Session, *, actor: Actor, call_reference: str) -> list[ScreeningRow]:
     """Every submitted proposal of the call with each rule's verdict, overrides applied."""
     _require(actor)
-    call = _call(session, call_reference)
+    call = call_by_reference(session, call_reference)
     proposals = session.scalars(
         select(Proposal)
         .where(Proposal.call_id == call.id, Proposal.status.in_(SCREENED))

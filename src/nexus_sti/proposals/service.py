@@ -24,15 +24,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import accepting
-from nexus_sti.calls.tables import (
-    Attachment,
-    BudgetLine,
-    Call,
-    Proposal,
-    ProposalMember,
-    ProposalVersion,
-    Submission,
-)
+from nexus_sti.calls.service import call_by_reference
+from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.access import Actor, Role, check
 from nexus_sti.core.access import require as _require
@@ -49,6 +42,14 @@ from nexus_sti.proposals.eligibility import (
     rules_for_call,
 )
 from nexus_sti.proposals.model import BudgetContent, MemberContent, ProposalContent
+from nexus_sti.proposals.tables import (
+    Attachment,
+    BudgetLine,
+    Proposal,
+    ProposalMember,
+    ProposalVersion,
+    Submission,
+)
 
 
 def content_digest(content: ProposalContent) -> str:
@@ -283,8 +284,8 @@ def open_call(
 ) -> Call:
     """The call, if it takes work at ``stage`` now. A two-stage call takes concepts until its
     concept deadline and full proposals, by invitation, until its final deadline."""
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None or call.status == "draft":
+    call = call_by_reference(session, reference)
+    if call.status == "draft":
         raise NotFound("call", reference)
     check_accepting(call, now, stage, grace)
     return call

@@ -49,14 +49,15 @@ from nexus_sti.algorithms.similarity import (
     affinity,
     backend_by_name,
 )
-from nexus_sti.calls.tables import Proposal
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
-from nexus_sti.review.pool import CallConflicts, call_by_reference, call_conflicts
+from nexus_sti.review.pool import CallConflicts, call_conflicts
 from nexus_sti.review.tables import (
     AssignmentRun,
     Review,

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict
@@ -27,7 +28,6 @@ from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings
-from nexus_sti.review.pool import call_by_reference
 from nexus_sti.review.reviews import form_of
 from nexus_sti.review.tables import Review, ReviewAssignment, ReviewForm
 

@@ -31,6 +31,7 @@ from nexus_sti.accounts.tables import User
 from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.algorithms.similarity import BACKENDS
 from nexus_sti.calls.deadlines import local_time, zone_for
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
@@ -263,7 +264,7 @@ def _assignment_page(
 ) -> Response:
     actor = actor_for(user)
     current = assignments.active_assignment(session, actor=actor, call_reference=reference)
-    call = pool.call_by_reference(session, reference)
+    call = call_by_reference(session, reference)
     entries = pool.list_pool(session, actor=actor, call_reference=reference, statuses=("accepted",))
     names = {e.profile.id: e.label for e in entries}
     proposals = pool.call_proposals(session, actor=actor, call_reference=reference)

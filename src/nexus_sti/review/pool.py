@@ -17,12 +17,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.tables import User
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.service import call_by_reference
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.auditlog import record
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 from nexus_sti.review.conflicts import (
     DEFAULT_COAUTHORSHIP_YEARS,
     Coauthor,
@@ -41,13 +43,6 @@ from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProf
 ASSIGNABLE = frozenset({"submitted", "eligible"})
 POOL_STATUSES = ("invited", "accepted", "declined")
 MAX_LOAD_LIMIT = 100
-
-
-def call_by_reference(session: Session, reference: str) -> Call:
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None:
-        raise NotFound("call", reference)
-    return call
 
 
 def _own_profile(session: Session, actor: Actor) -> ReviewerProfile:

@@ -22,12 +22,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
-from nexus_sti.calls.tables import Call, Proposal, ProposalMember
+from nexus_sti.calls.service import call_by_reference
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.tables import Proposal, ProposalMember
 from nexus_sti.review.forms import FormSpec, default_form, validate_review
 from nexus_sti.review.ranking import (
     DEFAULT_TIE_BREAKS,
@@ -50,13 +52,6 @@ from nexus_sti.review.tables import (
 # A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
 CONFIDENCE_WEIGHTS = {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.25, 5: 1.5}
 CALIBRATION_SOURCE = "calibration"
-
-
-def _call(session: Session, reference: str) -> Call:
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None:
-        raise NotFound("call", reference)
-    return call
 
 
 @dataclass(frozen=True)
@@ -412,7 +407,7 @@ class ProposalReviews:
 
 def call_for_officer(session: Session, *, actor: Actor, reference: str) -> Call:
     require(actor, "review.manage", "see a call's reviews")
-    return _call(session, reference)
+    return call_by_reference(session, reference)
 
 
 def call_reviews(session: Session, *, actor: Actor, call_reference: str) -> list[ProposalReviews]:
@@ -490,7 +485,7 @@ def reminders_due(
         .where(ReviewAssignment.status == "active")
     )
     if call_reference is not None:
-        query = query.where(Call.id == _call(session, call_reference).id)
+        query = query.where(Call.id == call_by_reference(session, call_reference).id)
     rows = session.execute(query).all()
     submitted = set(
         session.scalars(
@@ -625,7 +620,7 @@ def run_calibration(
     """Calibrate the call's submitted review totals (reviews weighted by confidence), store the
     run and write each reviewed proposal's score, interval and per-criterion means."""
     require(actor, "review.manage", "run a calibration")
-    call = _call(session, call_reference)
+    call = call_by_reference(session, call_reference)
     rows = _submitted_reviews(session, call)
     if not rows:
         raise RuleViolation(
@@ -781,7 +776,7 @@ def ranked_list(
     """The call's proposals with a score, ranked (see ``review.ranking``); disagreement flags
     come from the latest calibration run."""
     run = latest_calibration(session, actor=actor, call_reference=call_reference)
-    call = _call(session, call_reference)
+    call = call_by_reference(session, call_reference)
     from_run = {p["proposal_id"]: p for p in (run.result["proposals"] if run else [])}
     threshold = float(run.result["disagreement_threshold"]) if run else 0.0
     scored = session.execute(

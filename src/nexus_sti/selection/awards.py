@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import BudgetLine, Proposal, ProposalMember
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
 from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
 from nexus_sti.selection.publish import PublishedAward, grants_package
-from nexus_sti.selection.service import call_by_reference
 from nexus_sti.selection.tables import Award
 
 

@@ -18,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.algorithms.portfolio import Band, CandidateProposal, PortfolioProblem, PortfolioRules
-from nexus_sti.calls.tables import BudgetLine, Call, Proposal, ProposalMember
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.programs.model import ProgramConfig
+from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
 from nexus_sti.review.tables import ProposalScore, ReviewForm
 
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.accounts.webdeps import PageUser
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import check, require
 from nexus_sti.core.errors import (
     Conflict,
@@ -33,6 +33,7 @@ from nexus_sti.core.errors import (
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import charts, service, studies

@@ -30,7 +30,8 @@ from nexus_sti.algorithms.portfolio_explain import (
     funding_line,
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
-from nexus_sti.calls.tables import Call, Proposal
+from nexus_sti.calls.service import call_by_reference
+from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL, step
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import (
@@ -43,6 +44,7 @@ from nexus_sti.core.errors import (
 )
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import program_version
+from nexus_sti.proposals.tables import Proposal
 from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
@@ -61,13 +63,6 @@ from nexus_sti.selection.tables import Award, SelectionRun
 
 # Calls whose proposals have been screened and may be selected from.
 SELECTABLE = frozenset({"screening", "in_review"})
-
-
-def call_by_reference(session: Session, reference: str) -> Call:
-    call = session.scalar(select(Call).where(Call.reference == reference))
-    if call is None:
-        raise NotFound("call", reference)
-    return call
 
 
 def call_for_page(session: Session, *, actor: Actor, reference: str) -> Call:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
 from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
+from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.countries import ISO3_CODES
@@ -22,7 +23,7 @@ from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 from nexus_sti.review.tables import ProposalScore
 from nexus_sti.selection.inputs import SelectionInputs, SelectionParams, target_shares_for
-from nexus_sti.selection.service import call_by_reference, problem_for
+from nexus_sti.selection.service import problem_for
 
 RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
 # The review criteria that break ties between equal calibrated scores, in order.

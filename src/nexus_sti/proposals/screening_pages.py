@@ -14,19 +14,19 @@ from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.tables import User
 from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import local_time, zone_for
-from nexus_sti.calls.pagekit import PostedForm, take_notice
 from nexus_sti.calls.pages import track_names
-from nexus_sti.calls.service import call_submissions, get_call
+from nexus_sti.calls.service import get_call
 from nexus_sti.calls.workflow import PROPOSAL
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import PostedForm, SessionDep, render, require_csrf, take_notice
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
 from nexus_sti.proposals.model import SECTORS
+from nexus_sti.proposals.queries import call_submissions
 from nexus_sti.proposals.screening import (
     apply_screening,
     invite_to_full_proposal,
