@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.tables import ApiToken, User
-from nexus_sti.core.access import Actor, Role
-from nexus_sti.core.access import require as _require
+from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.countries import ISO3_CODES, is_country
 from nexus_sti.core.errors import (
     Conflict,
@@ -54,7 +53,7 @@ def create_user(
     synthetic: bool = False,
 ) -> User:
     """Create an account. Funding partners must name their funder's country."""
-    _require(actor, "accounts.manage", "create accounts")
+    require(actor, "accounts.manage", "create accounts")
     if not USERNAME_RULE.match(username):
         raise InvalidInput(
             "username", "2-63 characters: lower-case letters, digits, '.', '_' or '-'"
@@ -225,7 +224,7 @@ def set_password(
     account had ends with it."""
     user = _user_named(session, username)
     if user.id != actor.user_id:
-        _require(actor, "accounts.manage", "set another account's password")
+        require(actor, "accounts.manage", "set another account's password")
     if broken := check_password_rules(password):
         raise InvalidInput("password", broken)
     user.password_hash = hash_password(hasher, password)
@@ -251,12 +250,12 @@ def _user_named(session: Session, username: str) -> User:
 
 
 def list_users(session: Session, *, actor: Actor) -> list[User]:
-    _require(actor, "accounts.manage", "list accounts")
+    require(actor, "accounts.manage", "list accounts")
     return list(session.scalars(select(User).order_by(User.role, User.username)))
 
 
 def deactivate_user(session: Session, *, actor: Actor, username: str, now: datetime) -> User:
-    _require(actor, "accounts.manage", "deactivate accounts")
+    require(actor, "accounts.manage", "deactivate accounts")
     user = _user_named(session, username)
     if user.id == actor.user_id:
         raise Conflict("you cannot deactivate your own account", field="username")

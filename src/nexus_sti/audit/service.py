@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.core.access import Actor, check
-from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.core.access import Actor, require
 from nexus_sti.platform.auditlog import AuditEntry
 
 
@@ -33,9 +32,7 @@ def list_audit_entries(
     per_page: int = 50,
 ) -> AuditPage:
     """Newest first, optionally only actions starting with ``action_prefix``."""
-    decision = check(actor, "audit.read")
-    if not decision:
-        raise PermissionDenied("browse the audit log", decision.reason)
+    require(actor, "audit.read", "browse the audit log")
     page = max(1, page)
     query = select(AuditEntry)
     count = select(func.count()).select_from(AuditEntry)

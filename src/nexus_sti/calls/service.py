@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL, step
-from nexus_sti.core.access import Actor, check
-from nexus_sti.core.access import require as _require
+from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import current_program
@@ -62,7 +61,7 @@ def create_call(
 ) -> Call:
     """A draft call of ``track`` in the latest version of ``program`` (a program code; by
     default the most recently loaded program); officers open it when it is ready."""
-    _require(actor, "calls.manage", "create calls")
+    require(actor, "calls.manage", "create calls")
     try:
         found = current_program(session, code=program)
     except NotFound:
@@ -124,7 +123,7 @@ def transition_call(
     session: Session, *, actor: Actor, reference: str, action: str, now: datetime
 ) -> Call:
     """Move a call through its lifecycle (``calls/workflow.py``)."""
-    _require(actor, "calls.manage", "change a call's status")
+    require(actor, "calls.manage", "change a call's status")
     call = get_call(session, actor=actor, reference=reference)
     before = call.status
     call.status = step(CALL, call.status, action, actor.role)

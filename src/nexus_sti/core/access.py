@@ -155,11 +155,13 @@ def check(actor: Actor, action: str, *, country: str | None = None) -> Decision:
     return Decision(True, f"{actor.role.label} accounts may {permission.description}")
 
 
-def require(actor: Actor, action: str, what: str) -> None:
+def require(actor: Actor, action: str, what: str, *, country: str | None = None) -> None:
     """Raise :class:`~nexus_sti.core.errors.PermissionDenied` ("may not <what>: <reason>")
-    unless the permission table lets ``actor`` take ``action``."""
+    unless the permission table lets ``actor`` take ``action`` (on something of ``country``,
+    for the actions a funding partner takes for its own country only). Every service checks
+    permissions with this one function."""
     from nexus_sti.core.errors import PermissionDenied
 
-    decision = check(actor, action)
+    decision = check(actor, action, country=country)
     if not decision:
         raise PermissionDenied(what, decision.reason)

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from nexus_sti.accounts.tables import User
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.calls.tables import Call
-from nexus_sti.core.access import Actor, Role, check
+from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
-from nexus_sti.core.errors import Conflict, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import Conflict, RuleViolation
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
 from nexus_sti.demo.review_seed import remove_review_demo, seed_review_demo
@@ -175,9 +175,7 @@ def seed_demo(
     progress: Progress_ = _no_progress,
 ) -> DemoDataset:
     """Generate the data set for ``seed`` and store it, with one audit entry, in one commit."""
-    decision = check(actor, "demo.seed")
-    if not decision:
-        raise PermissionDenied("load the demo data set", decision.reason)
+    require(actor, "demo.seed", "load the demo data set")
     config = stored_program(program.config_text, program.source_name)
     tracks = demo_tracks(config)
     if has_demo_data(session):

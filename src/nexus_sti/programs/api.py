@@ -7,8 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from nexus_sti.accounts.webdeps import ApiActor
-from nexus_sti.core.access import check
-from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.core.access import require
 from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.programs.service import current_program
 
@@ -18,9 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["program"])
 @router.get("/program")
 def read_program(actor: ApiActor, session: SessionDep) -> dict[str, Any]:
     """The current program configuration, its stored version and the digest of its file."""
-    decision = check(actor, "program.read")
-    if not decision:
-        raise PermissionDenied("see the program", decision.reason)
+    require(actor, "program.read", "see the program")
     current = current_program(session)
     return {
         "code": current.row.code,

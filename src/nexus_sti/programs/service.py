@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.core.access import Actor, check
-from nexus_sti.core.errors import NotFound, PermissionDenied
+from nexus_sti.core.access import Actor, require
+from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.loader import LoadedProgram, stored_program
 from nexus_sti.programs.model import ProgramConfig
@@ -28,9 +28,7 @@ def load_program(
 ) -> ProgramVersion:
     """Store ``loaded`` as the program's next stored version, unless the same text is already the
     latest (loading is idempotent)."""
-    decision = check(actor, "program.load")
-    if not decision:
-        raise PermissionDenied("load a program configuration", decision.reason)
+    require(actor, "program.load", "load a program configuration")
     code = loaded.config.program.code
     latest = session.scalar(
         select(ProgramVersion)

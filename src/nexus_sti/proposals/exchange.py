@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
-from nexus_sti.core.access import Actor, check
-from nexus_sti.core.errors import InvalidInput, PermissionDenied
+from nexus_sti.core.access import Actor, require
+from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.service import (
     agency_request,
@@ -37,9 +37,7 @@ IMPORTABLE_STATUS = ("draft", "submitted")
 
 
 def _call(session: Session, actor: Actor, reference: str, action: str) -> Call:
-    decision = check(actor, "proposals.read_all")
-    if not decision:
-        raise PermissionDenied(action, decision.reason)
+    require(actor, "proposals.read_all", action)
     return call_by_reference(session, reference)
 
 

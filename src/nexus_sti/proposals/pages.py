@@ -26,10 +26,10 @@ from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call
 from nexus_sti.core import spreadsheet
-from nexus_sti.core.access import Actor, Role, check
+from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
-from nexus_sti.core.errors import InvalidInput, PermissionDenied, RuleViolation
+from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, submission_clock
 from nexus_sti.programs.service import program_version
@@ -128,9 +128,7 @@ def _remember_invitations(
 
 def _require_applicant(user: User) -> Actor:
     actor = actor_for(user)
-    decision = check(actor, "proposals.create")
-    if not decision:
-        raise PermissionDenied("write proposals", decision.reason)
+    require(actor, "proposals.create", "write proposals")
     return actor
 
 

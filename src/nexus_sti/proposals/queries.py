@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call
-from nexus_sti.core.access import Actor, Role, check
-from nexus_sti.core.access import require as _require
-from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.people.tables import Researcher
 from nexus_sti.programs.service import program_version, program_versions
 from nexus_sti.proposals.tables import Proposal, ProposalMember
@@ -68,17 +66,13 @@ def _scope(actor: Actor, country: str | None) -> tuple[str, Select[Any] | None]:
         return "all proposals", None
     if actor.role is Role.FUNDING_PARTNER:
         wanted = country or actor.country
-        decision = check(actor, "proposals.read_country", country=wanted)
-        if not decision:
-            raise PermissionDenied("list these proposals", decision.reason)
+        require(actor, "proposals.read_country", "list these proposals", country=wanted)
         return f"proposals involving {wanted}", select(ProposalMember.proposal_id).where(
             ProposalMember.country == wanted
         )
-    if check(actor, "proposals.read_own"):
-        # The same rule as opening one: an applicant reaches the proposals they own.
-        return "your proposals", select(Proposal.id).where(Proposal.owner_id == actor.user_id)
-    decision = check(actor, "proposals.read_own")
-    raise PermissionDenied("list proposals", decision.reason)
+    # The same rule as opening one: an applicant reaches the proposals they own.
+    require(actor, "proposals.read_own", "list proposals")
+    return "your proposals", select(Proposal.id).where(Proposal.owner_id == actor.user_id)
 
 
 def list_proposals(
@@ -148,9 +142,7 @@ def _counts(session: Session, key: Any, counted: Any = None) -> dict[str, int]:
 
 def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
     """Aggregate counts, no personal data: proposals by track, priority area and country."""
-    decision = check(actor, "statistics.read")
-    if not decision:
-        raise PermissionDenied("see program statistics", decision.reason)
+    require(actor, "statistics.read", "see program statistics")
     calls = session.scalar(select(func.count()).select_from(Call)) or 0
     proposals = session.scalar(select(func.count()).select_from(Proposal)) or 0
     synthetic = bool(session.scalar(select(func.count()).where(Proposal.synthetic.is_(True))))
@@ -182,7 +174,7 @@ class Submission:
 
 def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[Submission]:
     """Every proposal of a call with its lead, countries and members' sectors (officers)."""
-    _require(actor, "proposals.read_all", "see a call's submissions")
+    require(actor, "proposals.read_all", "see a call's submissions")
     call = get_call(session, actor=actor, reference=reference)
     config = program_version(session, call.program_version_id).config
     members: dict[int, list[ProposalMember]] = {}

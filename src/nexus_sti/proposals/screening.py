@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.access import Actor, check
-from nexus_sti.core.errors import InvalidInput, NotFound, PermissionDenied
+from nexus_sti.core.access import Actor, require
+from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
 from nexus_sti.proposals.service import current_verdicts
@@ -24,9 +24,7 @@ SCREENED = ("submitted", "eligible", "ineligible")
 
 
 def _require(actor: Actor) -> None:
-    decision = check(actor, "proposals.screen")
-    if not decision:
-        raise PermissionDenied("screen proposals", decision.reason)
+    require(actor, "proposals.screen", "screen proposals")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,7 @@ from nexus_sti.calls.deadlines import accepting
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import PROPOSAL, step
-from nexus_sti.core.access import Actor, Role, check
-from nexus_sti.core.access import require as _require
+from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
 from nexus_sti.platform.auditlog import record
@@ -100,7 +99,7 @@ def owned_proposal(
     """The actor's own proposal (NotFound otherwise). ``lock`` takes the row for the rest of the
     transaction (PostgreSQL; SQLite serialises writes anyway), so a concurrent request for the
     same proposal waits and then sees what this one did."""
-    _require(actor, "proposals.create", "change proposals")
+    require(actor, "proposals.create", "change proposals")
     query = select(Proposal).where(Proposal.reference == reference)
     proposal = session.scalar(query.with_for_update() if lock else query)
     if proposal is None or proposal.owner_id != actor.user_id:
@@ -314,7 +313,7 @@ def create_proposal(
     session: Session, *, actor: Actor, call_reference: str, content: ProposalContent, now: datetime
 ) -> Saved:
     """A new draft in an open call, owned by the applicant who creates it."""
-    _require(actor, "proposals.create", "create proposals")
+    require(actor, "proposals.create", "create proposals")
     call = open_call(session, call_reference, now, stage="concept")
     count = session.scalar(select(func.count()).where(Proposal.call_id == call.id)) or 0
     proposal = Proposal(
@@ -638,7 +637,7 @@ def respond_to_invitation(
 
 
 def my_proposals(session: Session, *, actor: Actor) -> list[Proposal]:
-    _require(actor, "proposals.create", "list your proposals")
+    require(actor, "proposals.create", "list your proposals")
     return list(
         session.scalars(
             select(Proposal).where(Proposal.owner_id == actor.user_id).order_by(Proposal.id.desc())

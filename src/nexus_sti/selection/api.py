@@ -16,8 +16,7 @@ from nexus_sti.algorithms.portfolio import solve_portfolio
 from nexus_sti.algorithms.portfolio_compare import comparison_to_dict
 from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanations_to_dicts
 from nexus_sti.core import spreadsheet
-from nexus_sti.core.access import check
-from nexus_sti.core.errors import PermissionDenied
+from nexus_sti.core.access import require
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import SessionDep
@@ -201,9 +200,7 @@ def awards_csv(reference: str, awards: list[Award]) -> Response:
 @router.post("/solve")
 def solve(actor: ApiActor, problem: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Solve a problem in the documented format (``docs/selection.md``); nothing is stored."""
-    decision = check(actor, "selection.run")
-    if not decision:
-        raise PermissionDenied("run a selection", decision.reason)
+    require(actor, "selection.run", "run a selection")
     parsed, options = read_problem(problem)
     rng = np.random.default_rng(options.seed) if options.lottery else None
     result = solve_portfolio(
