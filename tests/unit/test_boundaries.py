@@ -13,7 +13,9 @@ PURE = [
     SRC / "calls" / "deadlines.py",
     SRC / "review" / "conflicts.py",
     *(SRC / "review" / f"{m}.py" for m in ("forms", "ranking", "batch")),
-    *(SRC / "selection" / f"{m}.py" for m in ("problem_io", "publish")),
+    *(SRC / "selection" / f"{m}.py" for m in ("problem_io", "publish", "workflow")),
+    SRC / "review" / "workflow.py",
+    SRC / "proposals" / "workflow.py",
     *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
     *(
         SRC / "needs" / f"{m}.py"

@@ -5,9 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
-from nexus_sti.calls.workflow import CALL, PROPOSAL, step
+from nexus_sti.calls.workflow import CALL
 from nexus_sti.core.access import Role
 from nexus_sti.core.errors import PermissionDenied, RuleViolation
+from nexus_sti.core.workflow import step
+from nexus_sti.proposals.workflow import PROPOSAL
 
 OPENS = datetime(2027, 1, 10, tzinfo=UTC)
 CLOSES = datetime(2027, 3, 31, 8, 0, tzinfo=UTC)

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.tables import Call
-from nexus_sti.calls.workflow import CALL, step
+from nexus_sti.calls.workflow import CALL
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.errors import InvalidInput, NotFound
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import current_program
 

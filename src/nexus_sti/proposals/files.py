@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput, NotFound
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.attachments import check_attachment
 from nexus_sti.proposals.service import (
@@ -20,6 +21,7 @@ from nexus_sti.proposals.service import (
     submission_digest,
 )
 from nexus_sti.proposals.tables import Attachment
+from nexus_sti.proposals.workflow import PROPOSAL
 
 ATTACHMENT_KINDS: dict[str, str] = {
     "project_description": "Project description",
@@ -66,7 +68,8 @@ def save_attachment(
     if proposal.status == "submitted" and proposal.content_digest != submission_digest(
         session, proposal, content_of(session, proposal)
     ):
-        proposal.status = "draft"  # a changed file is a change: submit again before the deadline
+        # A changed file is a change: submit again before the deadline.
+        proposal.status = step(PROPOSAL, proposal.status, "edit", actor.role)
     record(
         session,
         action="proposal.attachment_uploaded",

@@ -12,13 +12,14 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import InvalidInput, NotFound
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
 from nexus_sti.proposals.service import current_verdicts
 from nexus_sti.proposals.tables import EligibilityOverride, Proposal
+from nexus_sti.proposals.workflow import PROPOSAL
 
 SCREENED = ("submitted", "eligible", "ineligible")
 

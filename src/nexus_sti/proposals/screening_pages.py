@@ -16,7 +16,6 @@ from nexus_sti.accounts.webdeps import PageUser
 from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.calls.pages import track_names
 from nexus_sti.calls.service import get_call
-from nexus_sti.calls.workflow import PROPOSAL
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
@@ -34,6 +33,7 @@ from nexus_sti.proposals.screening import (
     screening_list,
 )
 from nexus_sti.proposals.service import call_rules
+from nexus_sti.proposals.workflow import PROPOSAL
 
 router = APIRouter(include_in_schema=False)
 

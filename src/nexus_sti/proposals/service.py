@@ -26,10 +26,10 @@ from nexus_sti.accounts.tables import User
 from nexus_sti.calls.deadlines import accepting
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
-from nexus_sti.calls.workflow import PROPOSAL, step
 from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
@@ -49,6 +49,7 @@ from nexus_sti.proposals.tables import (
     ProposalVersion,
     Submission,
 )
+from nexus_sti.proposals.workflow import PROPOSAL
 
 
 def content_digest(content: ProposalContent) -> str:
@@ -369,7 +370,7 @@ def update_proposal(
         proposal.status == "submitted"
         and submission_digest(session, proposal, content) != proposal.content_digest
     ):
-        proposal.status = "draft"
+        proposal.status = step(PROPOSAL, proposal.status, "edit", actor.role)
     snapshot_version(session, proposal, content, actor, now)
     record(
         session,

@@ -43,7 +43,7 @@ class Proposal(Base):
     requested_amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     currency: Mapped[str] = mapped_column(String(3))
     duration_months: Mapped[int] = mapped_column(Integer)
-    # draft | submitted | withdrawn | eligible | ineligible (see calls/workflow.py)
+    # draft | submitted | withdrawn | eligible | ineligible (see proposals/workflow.py)
     status: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(10), default="full")  # concept | full
     version: Mapped[int] = mapped_column(Integer, default=1)

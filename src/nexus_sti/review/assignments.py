@@ -52,6 +52,7 @@ from nexus_sti.algorithms.similarity import (
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
@@ -65,6 +66,7 @@ from nexus_sti.review.tables import (
     ReviewForm,
 )
 from nexus_sti.review.vectors import DatabaseVectorStore
+from nexus_sti.review.workflow import ASSIGNMENT
 
 DEFAULT_K = 3
 OUTSIDE = "outside"
@@ -380,7 +382,7 @@ def run_assignment(
     session.execute(
         update(ReviewAssignment)
         .where(ReviewAssignment.call_id == call.id, ReviewAssignment.status == "active")
-        .values(status="withdrawn")
+        .values(status=step(ASSIGNMENT, "active", "replace", actor.role))
     )
     session.add_all(
         ReviewAssignment(
@@ -546,7 +548,7 @@ def swap_reviewer(
             violations=violations,
         )
     new_affinity = _pair_affinity(session, found, params, target, r_index[new_reviewer_id])
-    old_row.status = "swapped"
+    old_row.status = step(ASSIGNMENT, old_row.status, "swap", actor.role)
     row = ReviewAssignment(
         call_id=call.id,
         proposal_id=target.id,

@@ -22,6 +22,7 @@ from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from nexus_sti.core.workflow import step
 from nexus_sti.people.tables import Organisation, Researcher
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.tables import Proposal, ProposalMember
@@ -38,6 +39,7 @@ from nexus_sti.review.conflicts import (
     name_key,
 )
 from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
+from nexus_sti.review.workflow import POOL_MEMBER
 
 # Proposals that go to review; the call's other proposals still make their members competitors.
 ASSIGNABLE = frozenset({"submitted", "eligible"})
@@ -266,7 +268,9 @@ def respond_to_invitation(
     if max_load is not None:
         _check_load(max_load)
         membership.max_load = max_load
-    membership.status = "accepted" if accept else "declined"
+    membership.status = step(
+        POOL_MEMBER, membership.status, "accept" if accept else "decline", actor.role
+    )
     membership.responded_at = now
     record(
         session,

@@ -26,6 +26,7 @@ from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.core.workflow import step
 from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.service import program_version
@@ -48,6 +49,7 @@ from nexus_sti.review.tables import (
     ReviewerProfile,
     ReviewForm,
 )
+from nexus_sti.review.workflow import ASSIGNMENT, REVIEW
 
 # A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
 CONFIDENCE_WEIGHTS = {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.25, 5: 1.5}
@@ -197,7 +199,9 @@ def declare_conflict(
         declared_at=now,
     )
     session.add(conflict)
-    view.assignment.status = "withdrawn"
+    view.assignment.status = step(
+        ASSIGNMENT, view.assignment.status, "declare_conflict", actor.role
+    )
     session.flush()
     record(
         session,
@@ -277,7 +281,8 @@ def _save_once(
         "total": marks.assessment.total if marks.assessment else None,
         "comments": marks.comments,
         "confidence": marks.confidence,
-        "status": "submitted" if final else "draft",
+        # A review is a draft until submitted (core/workflow.py interprets review/workflow.py).
+        "status": step(REVIEW, "draft", "submit" if final else "save", actor.role),
         "updated_at": now,
     }
     if final:

@@ -32,7 +32,7 @@ from nexus_sti.algorithms.portfolio_explain import (
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
-from nexus_sti.calls.workflow import CALL, step
+from nexus_sti.calls.workflow import CALL
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import (
     Conflict,
@@ -42,6 +42,7 @@ from nexus_sti.core.errors import (
     PermissionDenied,
     RuleViolation,
 )
+from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.tables import Proposal
@@ -60,6 +61,7 @@ from nexus_sti.selection.problem_io import (
     write_result,
 )
 from nexus_sti.selection.tables import Award, SelectionRun
+from nexus_sti.selection.workflow import RUN
 
 # Calls whose proposals have been screened and may be selected from.
 SELECTABLE = frozenset({"screening", "in_review"})
@@ -325,7 +327,7 @@ def decide(
     claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(SelectionRun)
         .where(SelectionRun.id == run.id, SelectionRun.status == "proposed")
-        .values(status=verdict)
+        .values(status=step(RUN, "proposed", "approve" if approve else "reject", actor.role))
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
@@ -361,7 +363,7 @@ def decide(
                 SelectionRun.id != run.id,
             )
         ):
-            other.status = "superseded"
+            other.status = step(RUN, other.status, "supersede", None)
     run.status = verdict
     run.decided_by = actor.user_id
     run.decided_by_label = actor.username
