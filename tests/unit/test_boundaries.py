@@ -164,9 +164,7 @@ TABLE_READS_LEFT = {
     ("review", "proposals"),
     ("selection", "accounts"),
     ("selection", "calls"),
-    ("selection", "needs"),
     ("selection", "proposals"),
-    ("selection", "review"),
 }
 
 

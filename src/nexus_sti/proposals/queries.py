@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, distinct, func, select
@@ -16,7 +17,7 @@ from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.people.tables import Researcher
 from nexus_sti.programs.service import program_version, program_versions
-from nexus_sti.proposals.tables import Proposal, ProposalMember
+from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +206,100 @@ def call_submissions(session: Session, *, actor: Actor, reference: str) -> list[
             )
         )
     return out
+
+
+# --- a call's eligible proposals, as plain facts (for selection) --------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    id: int
+    name: str
+    email: str
+    orcid: str | None
+    role: str
+    country: str
+    organisation_id: int | None
+    organisation_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """Money one funder gives one member's team in one year, in the funder's currency."""
+
+    member_id: int
+    funder: str
+    year: int
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalFacts:
+    id: int
+    reference: str
+    area: str
+    track: str
+    lead_researcher_id: int | None
+    members: tuple[MemberFacts, ...]
+    lines: tuple[LineFacts, ...]
+
+
+def eligible_proposals(session: Session, call_id: int) -> list[ProposalFacts]:
+    """The call's eligible proposals in reference order, with their consortia and budget lines
+    (three queries, whatever the number of proposals)."""
+    rows = list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call_id, Proposal.status == "eligible")
+            .order_by(Proposal.reference)
+        )
+    )
+    ids = [p.id for p in rows]
+    members: dict[int, list[MemberFacts]] = {}
+    for m in session.scalars(
+        select(ProposalMember)
+        .where(ProposalMember.proposal_id.in_(ids))
+        .order_by(ProposalMember.id)
+    ):
+        members.setdefault(m.proposal_id, []).append(
+            MemberFacts(
+                m.id,
+                m.name,
+                m.email,
+                m.orcid,
+                m.role,
+                m.country,
+                m.organisation_id,
+                m.organisation_name,
+            )
+        )
+    lines: dict[int, list[LineFacts]] = {}
+    for b in session.scalars(
+        select(BudgetLine).where(BudgetLine.proposal_id.in_(ids)).order_by(BudgetLine.id)
+    ):
+        lines.setdefault(b.proposal_id, []).append(
+            LineFacts(b.member_id, b.funder, b.year, b.amount, b.currency)
+        )
+    return [
+        ProposalFacts(
+            p.id,
+            p.reference,
+            p.area,
+            p.track,
+            p.lead_researcher_id,
+            tuple(members.get(p.id, ())),
+            tuple(lines.get(p.id, ())),
+        )
+        for p in rows
+    ]
+
+
+def eligible_by_call(session: Session) -> dict[int, int]:
+    """Call id -> its number of eligible proposals (calls with none are left out)."""
+    rows = session.execute(
+        select(Proposal.call_id, func.count())
+        .where(Proposal.status == "eligible")
+        .group_by(Proposal.call_id)
+    ).all()
+    return {int(call_id): int(n) for call_id, n in rows}

@@ -1,137 +1,36 @@
-"""From a call's stored proposals, scores, budget lines and the saved country targets to the
-selection problem the optimiser solves, with the officer's parameters and their defaults.
-
-Every default is written out with the numbers it came from (``SelectionInputs.notes``) so the
-selection page and the decision record can say how each rule was set.
+"""From storage to a call's selection problem: the call's eligible proposals (proposals
+context), their calibrated scores and the review form's thresholds (review context) and the
+saved country targets (needs context) are read through their owners' query modules and handed
+to the pure :func:`~nexus_sti.selection.model.selection_inputs`, which sets every rule and writes
+down where each default came from.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass
-from decimal import Decimal
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.algorithms.portfolio import Band, CandidateProposal, PortfolioProblem, PortfolioRules
+from nexus_sti.algorithms.portfolio import PortfolioProblem, PortfolioRules
 from nexus_sti.calls.tables import Call
-from nexus_sti.core.errors import InvalidInput
-from nexus_sti.core.money import CurrencyError, Money
-from nexus_sti.needs.tables import TargetDecision
+from nexus_sti.needs.queries import target_shares_for
 from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
-from nexus_sti.review.tables import ProposalScore, ReviewForm
+from nexus_sti.proposals.queries import eligible_proposals
+from nexus_sti.review.queries import form_thresholds, scores_of
+from nexus_sti.selection.model import (
+    PlaceBand,
+    SelectionInputs,
+    SelectionParams,
+    selection_inputs,
+)
 
-
-class PlaceBand(BaseModel):
-    """An officer's own band for one partner country: funded places from ``low`` to ``high``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    low: int | None = Field(None, ge=0, le=10_000)
-    high: int | None = Field(None, ge=0, le=10_000)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> PlaceBand:
-        if self.low is not None and self.high is not None and self.low > self.high:
-            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
-        return self
-
-
-class SelectionParams(BaseModel):
-    """The officer's settings for one selection run. ``None`` means: use the documented default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    threshold: float | None = Field(
-        None, ge=0, le=100, description="Lowest calibrated score that may be funded"
-    )
-    budget: float | None = Field(
-        None, gt=0, description="The call's total commitment in the program currency"
-    )
-    band_tolerance: float | None = Field(
-        0.5,
-        ge=0,
-        le=10,
-        description="Relative width of each partner country's band; None: no bands",
-    )
-    band_overrides: dict[str, PlaceBand] = Field(
-        default_factory=dict, description="Partner country -> funded places set by hand"
-    )
-    inclusive: bool = Field(True, description="Every partner country in at least one project")
-    area_minimum: int = Field(1, ge=0, le=100, description="Funded projects per call area")
-    organisation_cap: int | None = Field(None, ge=1, le=1000)
-    one_award_per_lead: bool = True
-    objective: Literal["merit", "merit_per_cost"] = "merit"
-    lottery: bool = False
-    seed: int = Field(0, ge=0, le=2**31 - 1)
-    time_limit: float = Field(10.0, gt=0, le=600)
-
-    def check_bands(self, partners: tuple[str, ...]) -> None:
-        """Bands are for the program's partner countries; anything else is refused by name."""
-        unknown = sorted(set(self.band_overrides) - set(partners))
-        if unknown:
-            raise InvalidInput(
-                "band_overrides",
-                f"bands are for partner countries ({', '.join(partners)}), "
-                f"not {', '.join(unknown)}",
-            )
-
-
-@dataclass(frozen=True)
-class SelectionInputs:
-    """The problem for a call plus what the page and the record need around it."""
-
-    problem: PortfolioProblem
-    currency: str
-    references: dict[str, int]  # proposal reference -> proposal id
-    requested: dict[str, float]  # reference -> total cost in the program currency
-    below_threshold: dict[str, str]  # reference -> reason
-    unscored: tuple[str, ...]
-    target_shares: dict[str, float]
-    target_source: str
-    notes: tuple[str, ...]
-    home_country: str | None
-    partner_countries: tuple[str, ...]
-
-
-def target_shares_for(
-    session: Session, program_version_id: int, track: str
-) -> tuple[dict[str, float], str]:
-    decision = session.scalar(
-        select(TargetDecision)
-        .where(
-            TargetDecision.program_version_id == program_version_id,
-            TargetDecision.track == track,
-        )
-        .order_by(TargetDecision.version.desc())
-        .limit(1)
-    )
-    if decision is None:
-        return {}, f"no saved target decision for the {track} track"
-    shares = {k: float(v) for k, v in decision.result["shares"].items()}
-    return shares, f"saved target decision v{decision.version} (#{decision.id})"
-
-
-def _converter(config: ProgramConfig, call: Call):  # type: ignore[no-untyped-def]
-    rates = config.rate_table()
-    currency = config.program.currency
-    on = call.opens_at.date()
-
-    def to_program(amount: Decimal, code: str) -> float:
-        try:
-            return float(rates.convert(Money(amount, code), currency, on).amount)
-        except CurrencyError as exc:
-            raise InvalidInput(
-                "exchange_rates",
-                f"{exc}; add the rate to the program configuration to select this call",
-            ) from None
-
-    return to_program
+__all__ = [
+    "PlaceBand",
+    "SelectionInputs",
+    "SelectionParams",
+    "budgets_only",
+    "build_inputs",
+    "partner_places",
+    "target_shares_for",
+]
 
 
 def build_inputs(
@@ -143,226 +42,19 @@ def build_inputs(
     params: SelectionParams,
     budgets_only_places: int | None = None,
 ) -> SelectionInputs:
-    """The selection problem for ``call``: every eligible proposal with a calibrated score at or
-    above the threshold, costed in the program currency, under the rules ``params`` asks for.
-
-    ``budgets_only_places``: partner-country places funded when only the budgets apply, which
-    sizes the country bands (the caller solves that first; ``None`` leaves bands out)."""
-    params.check_bands(config.partner_countries)
-    to_program = _converter(config, call)
-    currency = config.program.currency
-    proposals = list(
-        session.scalars(
-            select(Proposal)
-            .where(Proposal.call_id == call.id, Proposal.status == "eligible")
-            .order_by(Proposal.reference)
-        )
-    )
-    ids = [p.id for p in proposals]
-    scores = {
-        s.proposal_id: s
-        for s in session.scalars(select(ProposalScore).where(ProposalScore.proposal_id.in_(ids)))
-    }
-    members: defaultdict[int, list[ProposalMember]] = defaultdict(list)
-    for m in session.scalars(select(ProposalMember).where(ProposalMember.proposal_id.in_(ids))):
-        members[m.proposal_id].append(m)
-    lines: defaultdict[int, list[BudgetLine]] = defaultdict(list)
-    for line in session.scalars(select(BudgetLine).where(BudgetLine.proposal_id.in_(ids))):
-        lines[line.proposal_id].append(line)
-    member_country = {m.id: m.country for ms in members.values() for m in ms}
-
-    form = session.scalar(select(ReviewForm).where(ReviewForm.call_id == call.id))
-    threshold = params.threshold
-    if threshold is None:
-        total = form.total_threshold if form else config.program.total_threshold
-        threshold = None if total is None else float(total)
-    criterion_thresholds = (
-        {c["code"]: float(c["threshold"]) for c in form.criteria if c.get("threshold") is not None}
-        if form
-        else {c.code: float(c.threshold) for c in config.review_criteria if c.threshold is not None}
-    )
-    notes: list[str] = []
-    candidates: list[CandidateProposal] = []
-    below: dict[str, str] = {}
-    unscored: list[str] = []
-    requested: dict[str, float] = {}
-    for p in proposals:
-        score = scores.get(p.id)
-        if score is None:
-            unscored.append(p.reference)
-            continue
-        if threshold is not None and score.score < threshold:
-            below[p.reference] = (
-                f"calibrated score {score.score:.2f} is below the threshold {threshold:g}"
-            )
-            continue
-        failed = [
-            f"{code} mean {score.criteria[code]:.2f} is below the criterion threshold {floor:g}"
-            for code, floor in criterion_thresholds.items()
-            if code in score.criteria and float(score.criteria[code]) < floor
-        ]
-        if failed:
-            below[p.reference] = "; ".join(failed)
-            continue
-        costs: defaultdict[tuple[str, int], float] = defaultdict(float)
-        funding: defaultdict[str, float] = defaultdict(float)
-        for line in lines[p.id]:
-            amount = to_program(line.amount, line.currency)
-            costs[(line.funder, line.year)] += amount
-            funding[member_country[line.member_id]] += amount
-        team = members[p.id]
-        lead = next((m for m in team if m.role == config.lead_role.code), team[0] if team else None)
-        # Readable keys (the explanations name them) that stay unique: a name plus the id.
-        lead_key = ""
-        if lead is not None and p.lead_researcher_id is not None:
-            lead_key = f"{lead.name} #{p.lead_researcher_id}"
-        elif lead is not None:
-            lead_key = f"{lead.name} <{(lead.orcid or lead.email or lead.name).lower()}>"
-        organisations = sorted(
-            {
-                f"{m.organisation_name} #{m.organisation_id}"
-                if m.organisation_id
-                else m.organisation_name
-                for m in team
-                if m.organisation_id or m.organisation_name
-            }
-        )
-        countries = tuple(sorted({m.country for m in team}))
-        requested[p.reference] = sum(costs.values())
-        candidates.append(
-            CandidateProposal(
-                id=p.reference,
-                merit=round(score.score, 6),
-                merit_interval=(round(score.low, 6), round(score.high, 6)),
-                costs=dict(costs),
-                countries=countries,
-                country_funding=dict(funding),
-                area=p.area,
-                track=p.track,
-                organisations=tuple(organisations),
-                lead=lead_key,
-            )
-        )
-    if threshold is not None or criterion_thresholds:
-        each = ", ".join(f"{k} ≥ {v:g}" for k, v in criterion_thresholds.items())
-        notes.append(
-            f"thresholds ({'the call’s review form' if form else 'the program’s criteria'}): "
-            + (f"calibrated score ≥ {threshold:g}" if threshold is not None else "")
-            + (f"; each criterion's mean: {each}" if each else "")
-            + f" ({len(below)} below)"
-        )
-    if unscored:
-        notes.append(
-            f"{len(unscored)} eligible proposals have no calibrated score and are left out"
-        )
-
-    # Budgets: the call's commitment split over funders and years by the eligible requests.
-    asked: defaultdict[tuple[str, int], float] = defaultdict(float)
-    for c in candidates:
-        for key, amount in c.costs.items():
-            asked[key] += amount
-    total_asked = sum(asked.values())
-    if params.budget is not None:
-        budget = params.budget
-        notes.append(f"budget: {budget:,.0f} {currency}, as entered")
-    else:
-        track_year = float(config.track_budget(call.track).amount) / len(config.years)
-        budget = track_year
-        notes.append(
-            f"budget: {budget:,.0f} {currency}, one year of the {call.track} track's share "
-            f"({config.track(call.track).budget_share} of {config.program.total_budget} over "
-            f"{len(config.years)} years)"
-        )
-    budgets = (
-        {key: budget * amount / total_asked for key, amount in asked.items()}
-        if total_asked > 0
-        else {}
-    )
-    if total_asked > 0:
-        notes.append(
-            f"split over {len(budgets)} funder-years in proportion to the eligible requests "
-            f"({total_asked:,.0f} {currency} asked: {budget / total_asked:.0%} can be funded)"
-        )
-    # A funder whose share cannot pay for even one of its teams' requests would make the
-    # inclusiveness floor impossible by construction: raise it to the largest single request.
-    largest: defaultdict[tuple[str, int], float] = defaultdict(float)
-    for c in candidates:
-        for key, amount in c.costs.items():
-            largest[key] = max(largest[key], amount)
-    raised = sorted({f for key, cap in budgets.items() if cap < largest[key] for f in key[:1]})
-    for key in budgets:
-        budgets[key] = max(budgets[key], largest[key])
-    if raised:
-        notes.append(
-            f"raised to the largest single request, so at least one project is affordable: "
-            f"{', '.join(raised)}"
-        )
-
-    shares, source = target_shares_for(session, program_version_id, call.track)
-    partners = config.partner_countries
-    present = {c for cand in candidates for c in cand.countries if c in partners}
-    bands: dict[str, Band] = {}
-    if params.band_tolerance is not None and shares and budgets_only_places:
-        tol = params.band_tolerance
-        for code, share in sorted(shares.items()):
-            if code not in present:
-                continue
-            expected = share * budgets_only_places
-            low = math.floor(expected * (1 - tol)) if tol < 1 else 0
-            high = math.ceil(expected * (1 + tol))
-            bands[code] = Band("count", float(max(low, 0)), float(max(high, 1)))
-        notes.append(
-            f"country bands: target share × {budgets_only_places} partner-country places "
-            f"(funded under the budgets alone), ±{tol:.0%}, from the {source}"
-        )
-    elif params.band_tolerance is not None and not shares:
-        notes.append(f"no country bands: {source} (save targets on the needs page)")
-    for code, own in sorted(params.band_overrides.items()):
-        if own.low is None and own.high is None:
-            continue
-        bands[code] = Band(
-            "count",
-            None if own.low is None else float(own.low),
-            None if own.high is None else float(own.high),
-        )
-    if params.band_overrides:
-        notes.append(
-            "bands set by hand: "
-            + ", ".join(
-                f"{code} {'' if b.low is None else b.low}–{'' if b.high is None else b.high}"
-                for code, b in sorted(params.band_overrides.items())
-            )
-        )
-    inclusive = tuple(sorted(present)) if params.inclusive else ()
-    if params.inclusive and len(present) < len(partners):
-        missing = sorted(set(partners) - present)
-        notes.append(f"inclusiveness floor: no eligible proposal involves {', '.join(missing)}")
-    areas_present = {c.area for c in candidates}
-    area_minimums = (
-        {a: params.area_minimum for a in call.areas if a in areas_present}
-        if params.area_minimum
-        else {}
-    )
-    rules = PortfolioRules(
-        budgets=budgets or None,
-        country_bands=bands or None,
-        inclusive_countries=inclusive,
-        area_minimums=area_minimums or None,
-        organisation_cap=params.organisation_cap,
-        one_award_per_lead=params.one_award_per_lead,
-    )
-    return SelectionInputs(
-        problem=PortfolioProblem(tuple(candidates), rules, params.objective),
-        currency=currency,
-        references={p.reference: p.id for p in proposals},
-        requested=requested,
-        below_threshold=below,
-        unscored=tuple(unscored),
-        target_shares=shares,
-        target_source=source,
-        notes=tuple(notes),
-        home_country=config.home_country,
-        partner_countries=partners,
+    """The selection problem for ``call`` (see :func:`selection_inputs`)."""
+    proposals = eligible_proposals(session, call.id)
+    return selection_inputs(
+        config=config,
+        track=call.track,
+        call_areas=tuple(call.areas),
+        rate_date=call.opens_at.date(),
+        proposals=proposals,
+        scores=scores_of(session, (p.id for p in proposals)),
+        form=form_thresholds(session, call.id),
+        targets=target_shares_for(session, program_version_id, call.track),
+        params=params,
+        budgets_only_places=budgets_only_places,
     )
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -33,8 +33,8 @@ from nexus_sti.core.errors import (
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals.tables import Proposal
-from nexus_sti.review.tables import ProposalScore
+from nexus_sti.proposals.queries import eligible_by_call
+from nexus_sti.review.queries import scored_eligible_by_call
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import charts, service, studies
 from nexus_sti.selection.api import awards_csv, run_summary
@@ -111,21 +111,8 @@ def selection_home(request: Request, user: PageUser, session: SessionDep) -> Res
     calls = list(
         session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
     )
-    eligible = dict(
-        session.execute(
-            select(Proposal.call_id, func.count())
-            .where(Proposal.status == "eligible")
-            .group_by(Proposal.call_id)
-        ).all()
-    )
-    scored = dict(
-        session.execute(
-            select(Proposal.call_id, func.count())
-            .join(ProposalScore, ProposalScore.proposal_id == Proposal.id)
-            .where(Proposal.status == "eligible")
-            .group_by(Proposal.call_id)
-        ).all()
-    )
+    eligible = eligible_by_call(session)
+    scored = scored_eligible_by_call(session)
     runs = service.list_runs(session, actor=actor)
     return render(
         request,

@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.algorithms.inclusiveness import hoover_index
@@ -18,11 +17,12 @@ from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.needs.indicators import POPULATION
+from nexus_sti.needs.queries import target_shares_for
 from nexus_sti.needs.service import reference as reference_snapshot
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
-from nexus_sti.review.tables import ProposalScore
-from nexus_sti.selection.inputs import SelectionInputs, SelectionParams, target_shares_for
+from nexus_sti.review.queries import scores_of
+from nexus_sti.selection.inputs import SelectionInputs, SelectionParams
 from nexus_sti.selection.service import problem_for
 
 RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
@@ -103,14 +103,10 @@ def compare(
 def _criteria_scores(session: Session, inputs: SelectionInputs) -> dict[str, list[float]]:
     """Per proposal, (excellence, impact) means for the tie-break rule, where reviews gave them."""
     ids = {pid: ref for ref, pid in inputs.references.items()}
-    out: dict[str, list[float]] = {}
-    for score in session.scalars(
-        select(ProposalScore).where(ProposalScore.proposal_id.in_(list(ids)))
-    ):
-        out[ids[score.proposal_id]] = [
-            float(score.criteria.get(k, 0.0)) for k in TIE_BREAK_CRITERIA
-        ]
-    return out
+    return {
+        ids[pid]: [float(score.criteria.get(k, 0.0)) for k in TIE_BREAK_CRITERIA]
+        for pid, score in scores_of(session, ids).items()
+    }
 
 
 # Years of co-authorship that set a design study's partner mix, and the share of the total
