@@ -49,6 +49,10 @@ def page_user(request: Request, session: SessionDep) -> User:
 
 
 PageUser = Annotated[User, Depends(page_user)]
+# The logged-in user as routes and their helpers read it (display name, country, id): the
+# accounts context's interface to its users for other contexts' pages, which do not query
+# the accounts tables themselves.
+Viewer = User
 
 
 def client_address(request: Request) -> str:

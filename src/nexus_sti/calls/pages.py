@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.ports import proposals_port
 from nexus_sti.calls.service import (
@@ -63,7 +62,7 @@ def track_names(session: Session, calls: Iterable[Call]) -> dict[str, str]:
 
 def _calls_view(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     *,
     form: dict[str, Any] | None = None,
@@ -163,7 +162,7 @@ def create_call_page(
 
 
 def _call_view(
-    request: Request, user: User, session: Session, reference: str, error: str | None = None
+    request: Request, user: Viewer, session: Session, reference: str, error: str | None = None
 ) -> Response:
     actor = actor_for(user)
     call = get_call(session, actor=actor, reference=reference)

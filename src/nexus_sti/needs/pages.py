@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.core.access import check, require
 from nexus_sti.core.areas import priority_area
 from nexus_sti.core.countries import country
@@ -154,7 +153,7 @@ def _defaults() -> dict[str, str]:
 
 def _targets_view(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     raw: dict[str, str],
     *,
@@ -208,7 +207,7 @@ def _targets_view(
     )
 
 
-def _saved_decision(session: Session, user: User, value: str | None) -> TargetDecision | None:
+def _saved_decision(session: Session, user: Viewer, value: str | None) -> TargetDecision | None:
     if not value or not value.isdigit():
         return None
     try:

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call
@@ -65,7 +64,7 @@ class Deadline:
     closed_reason: str | None
 
 
-def deadline_of(call: Call, user: User) -> Deadline:
+def deadline_of(call: Call, user: Viewer) -> Deadline:
     now = utcnow()
     return Deadline(
         local=local_time(call.closes_at, zone_for(user.country)),
@@ -126,7 +125,7 @@ def _remember_invitations(
 # --- the editor for a new proposal ---------------------------------------------------------
 
 
-def _require_applicant(user: User) -> Actor:
+def _require_applicant(user: Viewer) -> Actor:
     actor = actor_for(user)
     require(actor, "proposals.create", "write proposals")
     return actor
@@ -142,7 +141,7 @@ def _open_call(session: Session, actor: Actor, reference: str) -> Call:
 
 def _new_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     call: Call,
     form: EditorForm,
@@ -210,7 +209,7 @@ def create_proposal_page(
 
 def _proposal_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     *,

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.calls.pages import track_names
 from nexus_sti.calls.service import get_call
@@ -143,7 +142,7 @@ def export_submissions(
 
 def _screening_view(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     *,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.queries import email_of
 from nexus_sti.calls.deadlines import accepting
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
@@ -271,8 +271,7 @@ def snapshot_version(
 
 
 def _owner_email(session: Session, actor: Actor) -> str:
-    user = session.get(User, actor.user_id) if actor.user_id else None
-    return user.email if user else ""
+    return email_of(session, actor.user_id)
 
 
 def open_call(

@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.algorithms.similarity import BACKENDS
 from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.calls.service import call_by_reference
@@ -147,7 +146,7 @@ def answer_invitation_page(
 
 def _pool_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     *,
@@ -252,7 +251,7 @@ def _message(exc: ValidationError) -> str:
 
 def _assignment_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     *,
@@ -511,7 +510,7 @@ def _declare(
 
 def _reviewer_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     profile_id: int,
     *,
@@ -688,7 +687,7 @@ def form_settings_input(fields: Mapping[str, str], zone: ZoneInfo) -> dict[str, 
 
 def _review_form_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     *,

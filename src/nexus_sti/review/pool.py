@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.queries import researcher_of
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, check, require
@@ -48,14 +48,14 @@ MAX_LOAD_LIMIT = 100
 
 
 def _own_profile(session: Session, actor: Actor) -> ReviewerProfile:
-    user = session.get(User, actor.user_id) if actor.user_id is not None else None
-    if user is None or user.researcher_id is None:
+    researcher_id = researcher_of(session, actor.user_id)
+    if researcher_id is None:
         raise PermissionDenied("act as a reviewer", "this account is not linked to a researcher")
     profile = session.scalar(
-        select(ReviewerProfile).where(ReviewerProfile.researcher_id == user.researcher_id)
+        select(ReviewerProfile).where(ReviewerProfile.researcher_id == researcher_id)
     )
     if profile is None:
-        raise NotFound("reviewer profile of researcher", user.researcher_id)
+        raise NotFound("reviewer profile of researcher", researcher_id)
     return profile
 
 
@@ -96,8 +96,7 @@ def save_profile(
     """Create or update a researcher's reviewer profile (officers, or the reviewer themselves)."""
     if not check(actor, "review.manage"):
         require(actor, "review.submit", "edit a reviewer profile")
-        user = session.get(User, actor.user_id) if actor.user_id is not None else None
-        if user is None or user.researcher_id != researcher_id:
+        if researcher_of(session, actor.user_id) != researcher_id:
             raise PermissionDenied("edit this reviewer profile", "reviewers edit only their own")
     if session.get(Researcher, researcher_id) is None:
         raise NotFound("researcher", researcher_id)

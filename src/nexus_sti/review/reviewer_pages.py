@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.deadlines import local_time, time_left, zone_for
 from nexus_sti.core.access import require
 from nexus_sti.core.areas import PRIORITY_AREAS
@@ -48,7 +47,7 @@ CONFIDENCE_LABELS = {
 }
 
 
-def user_zone(session: Session, user: User) -> ZoneInfo:
+def user_zone(session: Session, user: Viewer) -> ZoneInfo:
     """The user's time zone: their account's country, else their researcher profile's."""
     code = user.country
     if code is None and user.researcher_id is not None:
@@ -89,7 +88,7 @@ def my_reviews_page(request: Request, user: PageUser, session: SessionDep) -> Re
 
 def _assignment_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     assignment_id: int,
     *,
@@ -260,7 +259,7 @@ def declare_conflict_page(
 
 def _profile_page(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     *,
     typed: dict[str, Any] | None = None,

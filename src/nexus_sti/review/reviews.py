@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from nexus_sti.accounts.tables import User
+from nexus_sti.accounts.queries import researcher_of
 from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
@@ -85,13 +85,11 @@ def form_of(session: Session, call_id: int) -> CallForm:
 
 def reviewer_profile(session: Session, actor: Actor) -> ReviewerProfile | None:
     """The reviewer profile of the actor's researcher, if they have one."""
-    if actor.user_id is None:
-        return None
-    user = session.get(User, actor.user_id)
-    if user is None or user.researcher_id is None:
+    researcher_id = researcher_of(session, actor.user_id)
+    if researcher_id is None:
         return None
     return session.scalar(
-        select(ReviewerProfile).where(ReviewerProfile.researcher_id == user.researcher_id)
+        select(ReviewerProfile).where(ReviewerProfile.researcher_id == researcher_id)
     )
 
 

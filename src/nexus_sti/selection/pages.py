@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
-from nexus_sti.accounts.tables import User
-from nexus_sti.accounts.webdeps import PageUser
+from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import check, require
 from nexus_sti.core.errors import (
@@ -130,7 +129,7 @@ def selection_home(request: Request, user: PageUser, session: SessionDep) -> Res
 
 def _designer(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     reference: str,
     raw: dict[str, Any],
@@ -276,7 +275,7 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
 
 def _record(
     request: Request,
-    user: User,
+    user: Viewer,
     session: Session,
     run: SelectionRun,
     *,
