@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.calls.tables import Call
 from nexus_sti.calls.workflow import CALL
@@ -27,6 +30,21 @@ def call_by_reference(session: Session, reference: str) -> Call:
     if call is None:
         raise NotFound("call", reference)
     return call
+
+
+def call_by_id(session: Session, call_id: int) -> Call:
+    """A call by its id, or ``NotFound``."""
+    call = session.get(Call, call_id)
+    if call is None:
+        raise NotFound("call", str(call_id))
+    return call
+
+
+def published_calls(session: Session) -> list[Call]:
+    """Every call but the drafts, the latest deadline first."""
+    return list(
+        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
+    )
 
 
 def get_call(session: Session, *, actor: Actor, reference: str) -> Call:
@@ -118,6 +136,23 @@ def create_call(
     )
     session.commit()
     return call
+
+
+def claim_transition(session: Session, *, call: Call, action: str, actor: Actor) -> bool:
+    """Move ``call`` by ``action`` only if it is still in the status it was read in (a
+    conditional update, in the caller's transaction): of two requests racing to decide one
+    call, exactly one gets True. The caller records the audit entry and commits."""
+    target = step(CALL, call.status, action, actor.role)
+    moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Call)
+        .where(Call.id == call.id, Call.status == call.status)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        return False
+    set_committed_value(call, "status", target)
+    return True
 
 
 def transition_call(

@@ -4,6 +4,7 @@ countries, and the program's aggregate statistics."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.calls.service import get_call
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role, check, require
+from nexus_sti.core.errors import NotFound
 from nexus_sti.people.tables import Researcher
 from nexus_sti.programs.service import program_version, program_versions
 from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
@@ -303,3 +305,69 @@ def eligible_by_call(session: Session) -> dict[int, int]:
         .group_by(Proposal.call_id)
     ).all()
     return {int(call_id): int(n) for call_id, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalSummary:
+    id: int
+    reference: str
+    status: str
+    requested_amount: Decimal
+    currency: str
+
+
+def proposals_by_reference(
+    session: Session, references: Iterable[str]
+) -> dict[str, ProposalSummary]:
+    """Reference -> the proposal's id, status and request, for those that exist."""
+    rows = session.scalars(select(Proposal).where(Proposal.reference.in_(list(references))))
+    return {
+        p.reference: ProposalSummary(p.id, p.reference, p.status, p.requested_amount, p.currency)
+        for p in rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    """What an award publishes of its proposal (the 360Giving export)."""
+
+    title: str
+    abstract: str
+    duration_months: int
+    lead_organisation: str
+    lead_ror_id: str | None
+    lead_local_id: str
+    countries: tuple[str, ...]
+    paying_funders: tuple[str, ...]
+    first_year: int | None
+
+
+def grant_facts(session: Session, proposal_id: int, lead_role: str) -> GrantFacts:
+    """The proposal's title, abstract and duration, its lead's organisation (the member in
+    ``lead_role``, else the first), its countries, the funders of its budget lines and its
+    first budget year."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("proposal", proposal_id)
+    members = list(
+        session.scalars(
+            select(ProposalMember)
+            .where(ProposalMember.proposal_id == proposal_id)
+            .order_by(ProposalMember.id)
+        )
+    )
+    lead = next((m for m in members if m.role == lead_role), members[0])
+    lines = session.execute(
+        select(BudgetLine.funder, BudgetLine.year).where(BudgetLine.proposal_id == proposal_id)
+    ).all()
+    return GrantFacts(
+        title=proposal.title,
+        abstract=proposal.abstract,
+        duration_months=proposal.duration_months,
+        lead_organisation=lead.organisation_name,
+        lead_ror_id=lead.ror_id,
+        lead_local_id=str(lead.organisation_id or lead.id),
+        countries=tuple(sorted({m.country for m in members})),
+        paying_funders=tuple(sorted({funder for funder, _ in lines})),
+        first_year=min((year for _, year in lines), default=None),
+    )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
+from nexus_sti.proposals.queries import grant_facts
 from nexus_sti.selection.publish import PublishedAward, grants_package
 from nexus_sti.selection.tables import Award
 
@@ -32,41 +32,26 @@ def awards_360giving(session: Session, *, actor: Actor, call_reference: str) -> 
     names = {f.code: f.name for f in config.funders}
     published = []
     for award in awards:
-        proposal = session.get(Proposal, award.proposal_id)
-        assert proposal is not None
-        members = list(
-            session.scalars(select(ProposalMember).where(ProposalMember.proposal_id == proposal.id))
-        )
-        lead = next((m for m in members if m.role == config.lead_role.code), members[0])
-        paying = sorted(
-            set(
-                session.scalars(
-                    select(BudgetLine.funder).where(BudgetLine.proposal_id == proposal.id)
-                )
-            )
-        )
+        facts = grant_facts(session, award.proposal_id, config.lead_role.code)
         funders = (
             ((agency.code, agency.name),)
             if agency is not None
-            else tuple((code, names.get(code, code)) for code in paying)
-        )
-        first_year = session.scalar(
-            select(func.min(BudgetLine.year)).where(BudgetLine.proposal_id == proposal.id)
+            else tuple((code, names.get(code, code)) for code in facts.paying_funders)
         )
         published.append(
             PublishedAward(
                 reference=award.reference,
-                title=proposal.title,
-                description=proposal.abstract,
+                title=facts.title,
+                description=facts.abstract,
                 amount=award.amount,
                 currency=award.currency,
                 awarded_on=award.awarded_at.date(),
-                recipient_name=lead.organisation_name,
-                recipient_ror=lead.ror_id,
-                recipient_local_id=str(lead.organisation_id or lead.id),
-                countries=tuple(sorted({m.country for m in members})),
-                start_year=first_year or award.awarded_at.year + 1,
-                duration_months=proposal.duration_months,
+                recipient_name=facts.lead_organisation,
+                recipient_ror=facts.lead_ror_id,
+                recipient_local_id=facts.lead_local_id,
+                countries=facts.countries,
+                start_year=facts.first_year or award.awarded_at.year + 1,
+                duration_months=facts.duration_months,
                 funders=funders,
             )
         )

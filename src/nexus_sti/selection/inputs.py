@@ -7,10 +7,11 @@ down where each default came from.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Session
 
 from nexus_sti.algorithms.portfolio import PortfolioProblem, PortfolioRules
-from nexus_sti.calls.tables import Call
 from nexus_sti.needs.queries import target_shares_for
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.proposals.queries import eligible_proposals
@@ -21,6 +22,9 @@ from nexus_sti.selection.model import (
     SelectionParams,
     selection_inputs,
 )
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 __all__ = [
     "PlaceBand",

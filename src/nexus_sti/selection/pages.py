@@ -14,13 +14,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.webdeps import PageUser, Viewer
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id, published_calls
 from nexus_sti.core.access import check, require
 from nexus_sti.core.errors import (
     Conflict,
@@ -107,9 +106,7 @@ def _attempt(
 def selection_home(request: Request, user: PageUser, session: SessionDep) -> Response:
     actor = actor_for(user)
     require(actor, "selection.read", "open selection")
-    calls = list(
-        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
-    )
+    calls = published_calls(session)
     eligible = eligible_by_call(session)
     scored = scored_eligible_by_call(session)
     runs = service.list_runs(session, actor=actor)
@@ -283,7 +280,7 @@ def _record(
     error: str | None = None,
 ) -> Response:
     actor = actor_for(user)
-    call = session.get(Call, run.call_id)
+    call = call_by_id(session, run.call_id)
     explanations = run.result.get("explanations", [])
     return render(
         request,

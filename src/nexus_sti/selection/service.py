@@ -11,13 +11,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.algorithms.portfolio import (
     PortfolioProblem,
@@ -30,9 +29,7 @@ from nexus_sti.algorithms.portfolio_explain import (
     funding_line,
 )
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
-from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
-from nexus_sti.calls.workflow import CALL
+from nexus_sti.calls.service import call_by_id, call_by_reference, claim_transition
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import (
     Conflict,
@@ -45,7 +42,7 @@ from nexus_sti.core.errors import (
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals.tables import Proposal
+from nexus_sti.proposals.queries import proposals_by_reference
 from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
@@ -62,6 +59,9 @@ from nexus_sti.selection.problem_io import (
 )
 from nexus_sti.selection.tables import Award, SelectionRun
 from nexus_sti.selection.workflow import RUN
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 # Calls whose proposals have been screened and may be selected from.
 SELECTABLE = frozenset({"screening", "in_review"})
@@ -320,8 +320,7 @@ def decide(
         )
     if not note.strip():
         raise InvalidInput("note", "a decision needs a written reason")
-    call = session.get(Call, run.call_id)
-    assert call is not None
+    call = call_by_id(session, run.call_id)
     # Claim the decision first, with a conditional update: of two approvals sent at once (a
     # double click, two officers), one moves the run and the other finds it decided.
     claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -342,19 +341,11 @@ def decide(
                 f"call {call.reference} is {call.status}: send it to review before approving "
                 "a selection",
             )
-        decided = step(CALL, call.status, "decide", actor.role)
         # The call too moves only from the status it was read in: two runs of one call approved
         # at once cannot both create awards.
-        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Call)
-            .where(Call.id == call.id, Call.status == call.status)
-            .values(status=decided)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:
+        if not claim_transition(session, call=call, action="decide", actor=actor):
             session.rollback()
             raise Conflict(f"call {call.reference} was decided meanwhile by another selection")
-        set_committed_value(call, "status", decided)
         awards = _create_awards(session, run, call, now)
         for other in session.scalars(
             select(SelectionRun).where(
@@ -398,10 +389,7 @@ def _decided_already(run: SelectionRun, actor: Actor, verdict: str) -> Selection
 
 def _create_awards(session: Session, run: SelectionRun, call: Call, now: datetime) -> list[Award]:
     selected = run.result["selected"]
-    by_ref = {
-        p.reference: p
-        for p in session.scalars(select(Proposal).where(Proposal.reference.in_(selected)))
-    }
+    by_ref = proposals_by_reference(session, selected)
     merits = {c["id"]: c["merit"] for c in run.problem["candidates"]}
     awards = []
     for n, reference in enumerate(sorted(selected), start=1):

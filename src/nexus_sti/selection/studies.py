@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,6 @@ from nexus_sti.algorithms.inclusiveness import hoover_index
 from nexus_sti.algorithms.portfolio_compare import RuleComparison, compare_rules
 from nexus_sti.algorithms.scenario import CallAssumptions, ScenarioStudy, default_rule_sets
 from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.needs.indicators import POPULATION
@@ -24,6 +24,9 @@ from nexus_sti.programs.service import current_program
 from nexus_sti.review.queries import scores_of
 from nexus_sti.selection.inputs import SelectionInputs, SelectionParams
 from nexus_sti.selection.service import problem_for
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 RESEARCHERS_PER_MILLION = "SP.POP.SCIE.RD.P6"
 # The review criteria that break ties between equal calibrated scores, in order.
