@@ -3,6 +3,7 @@ their lifecycle (audited)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,17 @@ def call_by_id(session: Session, call_id: int) -> Call:
     if call is None:
         raise NotFound("call", str(call_id))
     return call
+
+
+def program_version_ids(session: Session, call_ids: Iterable[int]) -> dict[int, int]:
+    """Call id -> the id of the program version it was opened under."""
+    ids = list(call_ids)
+    rows = session.execute(select(Call.id, Call.program_version_id).where(Call.id.in_(ids)))
+    return {int(call_id): int(version) for call_id, version in rows}
+
+
+def count_calls(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Call)) or 0
 
 
 def published_calls(session: Session) -> list[Call]:

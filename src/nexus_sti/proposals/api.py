@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id
 from nexus_sti.core.access import Actor
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, submission_clock
@@ -42,8 +42,7 @@ def _detail(
     proposal: Proposal,
     invitations: list[service.Invitation] | None = None,
 ) -> ProposalDetail:
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     confirmations = list(
         session.scalars(
             select(ProposalMember.confirmation)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.auditlog import record
@@ -31,6 +30,9 @@ from nexus_sti.proposals.transfer import (
     export_xlsx,
     import_proposals,
 )
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 Format = Literal["json", "csv", "xlsx"]
 IMPORTABLE_STATUS = ("draft", "submitted")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id
 from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.core.workflow import step
@@ -45,8 +45,7 @@ def save_attachment(
     proposal = owned_proposal(session, actor, reference)
     if kind not in ATTACHMENT_KINDS:
         raise InvalidInput("kind", f"one of: {', '.join(ATTACHMENT_KINDS)}")
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     open_call(session, call.reference, now, proposal.stage)
     checked = check_attachment(data, filename=filename)
     session.execute(

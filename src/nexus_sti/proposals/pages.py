@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -22,8 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
-from nexus_sti.calls.service import get_call
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id, get_call
 from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.areas import PRIORITY_AREAS
@@ -46,6 +45,9 @@ from nexus_sti.proposals.forms import (
 from nexus_sti.proposals.model import SECTORS, parse_content
 from nexus_sti.proposals.queries import list_proposals
 from nexus_sti.proposals.tables import Proposal, ProposalMember
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 router = APIRouter(include_in_schema=False)
 
@@ -220,8 +222,7 @@ def _proposal_page(
 ) -> Response:
     actor = actor_for(user)
     proposal = service.readable_proposal(session, actor=actor, reference=reference)
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     deadline = deadline_of(call, user)
     owner = actor.role is Role.APPLICANT and proposal.owner_id == user.id
     can_edit = owner and proposal.status in EDITABLE and deadline.closed_reason is None

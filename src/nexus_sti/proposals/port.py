@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.ports import CallRule
-from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, check
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.service import call_rules, my_proposals
 from nexus_sti.proposals.tables import Proposal
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 
 class CallProposals:

@@ -13,8 +13,7 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from nexus_sti.calls.service import get_call
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import count_calls, get_call, program_version_ids
 from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import NotFound
 from nexus_sti.people.tables import Researcher
@@ -89,10 +88,8 @@ def list_proposals(
     scope, ids = _scope(actor, country)
     page = max(1, page)
     # Proposals made on the platform name their lead as a consortium member, not a profile.
-    query = (
-        select(Proposal, Researcher, Call.program_version_id)
-        .join(Call, Call.id == Proposal.call_id)
-        .outerjoin(Researcher, Researcher.id == Proposal.lead_researcher_id)
+    query = select(Proposal, Researcher).outerjoin(
+        Researcher, Researcher.id == Proposal.lead_researcher_id
     )
     count = select(func.count()).select_from(Proposal)
     if ids is not None:
@@ -102,9 +99,10 @@ def list_proposals(
     results = session.execute(
         query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
     ).all()
-    proposal_ids = [p.id for p, _, _ in results]
-    configs = program_versions(session, {v for _, _, v in results})
-    version_of = {p.id: v for p, _, v in results}
+    proposal_ids = [p.id for p, _ in results]
+    call_versions = program_version_ids(session, {p.call_id for p, _ in results})
+    version_of = {p.id: call_versions[p.call_id] for p, _ in results}
+    configs = program_versions(session, set(version_of.values()))
     countries: dict[int, set[str]] = {}
     lead_member: dict[int, str] = {}
     for pid, iso3, role, name in session.execute(
@@ -127,11 +125,11 @@ def list_proposals(
             status=p.status,
             lead_name=r.name_latin if r else lead_member.get(p.id, ""),
             lead_name_local=r.name_local if r else lead_member.get(p.id, ""),
-            countries=configs[v].countries_home_first(countries.get(p.id, set())),
+            countries=configs[version_of[p.id]].countries_home_first(countries.get(p.id, set())),
             requested=f"{p.requested_amount:,.0f} {p.currency}",
             synthetic=p.synthetic,
         )
-        for p, r, v in results
+        for p, r in results
     ]
     return ProposalList(rows=rows, total=total, page=page, per_page=per_page, scope=scope)
 
@@ -146,7 +144,7 @@ def _counts(session: Session, key: Any, counted: Any = None) -> dict[str, int]:
 def call_statistics(session: Session, *, actor: Actor) -> CallStatistics:
     """Aggregate counts, no personal data: proposals by track, priority area and country."""
     require(actor, "statistics.read", "see program statistics")
-    calls = session.scalar(select(func.count()).select_from(Call)) or 0
+    calls = count_calls(session)
     proposals = session.scalar(select(func.count()).select_from(Proposal)) or 0
     synthetic = bool(session.scalar(select(func.count()).where(Proposal.synthetic.is_(True))))
     by_track = _counts(session, Proposal.track)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult
@@ -24,8 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.queries import email_of
 from nexus_sti.calls.deadlines import accepting
-from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id, call_by_reference
 from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.money import Money
@@ -50,6 +49,9 @@ from nexus_sti.proposals.tables import (
     Submission,
 )
 from nexus_sti.proposals.workflow import PROPOSAL
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 
 def content_digest(content: ProposalContent) -> str:
@@ -359,8 +361,7 @@ def update_proposal(
     proposal = owned_proposal(session, actor, reference)
     if proposal.status == "withdrawn":
         raise RuleViolation("proposal.withdrawn", "a withdrawn proposal cannot be edited")
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     open_call(session, call.reference, now, proposal.stage)
     invitations = store_content(session, proposal, content, _owner_email(session, actor))
     proposal.requested_amount = agency_request(session, call, content)
@@ -396,8 +397,7 @@ def current_verdicts(
 ) -> tuple[Verdict, ...]:
     """Every eligibility rule's verdict on the proposal as stored (``content``: its content,
     when the caller has already read it)."""
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     content = content or content_of(session, proposal)
     rules = call_rules(session, call)
     leading_roles = [c for c, r in rules.roles.items() if r.kind in ("lead", "country_lead")]
@@ -490,8 +490,7 @@ def submit_proposal(
     audit entry is written per real submission."""
     arrived = arrived_at or now
     proposal = owned_proposal(session, actor, reference, lock=True)
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     # Every edit or upload turns a submitted proposal back into a draft, so a submitted one is
     # unchanged since its receipt: hand the same receipt back.
     if proposal.status == "submitted" and (stored := _stored_receipt(session, proposal, call)):
@@ -570,8 +569,7 @@ def _raced(session: Session, actor: Actor, reference: str) -> Receipt:
     version, else a conflict to reload and look again."""
     session.rollback()
     proposal = owned_proposal(session, actor, reference)
-    call = session.get(Call, proposal.call_id)
-    assert call is not None
+    call = call_by_id(session, proposal.call_id)
     if proposal.status == "submitted" and (stored := _stored_receipt(session, proposal, call)):
         return stored
     raise Conflict(
