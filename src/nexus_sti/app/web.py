@@ -34,17 +34,17 @@ from nexus_sti.platform.settings import session_secret
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
 from nexus_sti.programs import api as programs_api
 from nexus_sti.programs import pages as programs_pages
-from nexus_sti.proposals import api as proposals_api
-from nexus_sti.proposals import call_api as proposals_call_api
-from nexus_sti.proposals import pages as proposals_pages
 from nexus_sti.proposals import port as proposals_port
-from nexus_sti.proposals import screening_pages as proposals_screening_pages
+from nexus_sti.proposals.api import calls as proposals_call_api
+from nexus_sti.proposals.api import proposals as proposals_api
+from nexus_sti.proposals.pages import proposals as proposals_pages
+from nexus_sti.proposals.pages import screening as proposals_screening_pages
 from nexus_sti.proposals.tables import Proposal
-from nexus_sti.review import officer_api as review_officer_api
-from nexus_sti.review import officer_pages as review_officer_pages
-from nexus_sti.review import results_pages as review_results_pages
-from nexus_sti.review import reviewer_api as review_reviewer_api
-from nexus_sti.review import reviewer_pages as review_reviewer_pages
+from nexus_sti.review.api import officer as review_officer_api
+from nexus_sti.review.api import reviewer as review_reviewer_api
+from nexus_sti.review.pages import officer as review_officer_pages
+from nexus_sti.review.pages import results as review_results_pages
+from nexus_sti.review.pages import reviewer as review_reviewer_pages
 from nexus_sti.selection import api as selection_api
 from nexus_sti.selection import pages as selection_pages
 

@@ -28,7 +28,7 @@ from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.review import pool, reviews
 from nexus_sti.review.forms import parse_mark
-from nexus_sti.review.officer_pages import (
+from nexus_sti.review.pages.officer import (
     ProfileForm,
     profile_input,
     profile_values,

@@ -1,0 +1,1 @@
+"""Pages of the review stage: the officer's, the reviewer's and the results (scores, ranking)."""
