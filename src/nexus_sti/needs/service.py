@@ -18,6 +18,7 @@ from nexus_sti.needs.assessment import NeedsAssessment, assess_needs
 from nexus_sti.needs.export import targets_json
 from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.model import load_index_config
+from nexus_sti.needs.queries import latest_decision
 from nexus_sti.needs.tables import TargetDecision
 from nexus_sti.needs.targets import TargetParams, TargetsResult, compute_targets
 from nexus_sti.platform.auditlog import record
@@ -67,18 +68,6 @@ def country_series(iso3: str, codes: list[str]) -> dict[str, dict[int, float]]:
     return out
 
 
-def _previous(session: Session, program_version_id: int, track: str) -> TargetDecision | None:
-    return session.scalar(
-        select(TargetDecision)
-        .where(
-            TargetDecision.program_version_id == program_version_id,
-            TargetDecision.track == track,
-        )
-        .order_by(TargetDecision.version.desc())
-        .limit(1)
-    )
-
-
 def targets_for(
     session: Session, *, actor: Actor, params: TargetParams, index_file: Path | None = None
 ) -> TargetsResult:
@@ -86,7 +75,7 @@ def targets_for(
     last saved decision for the track."""
     require(actor, "needs.read", "see country targets")
     program = current_program(session)
-    previous = _previous(session, program.row.id, params.track)
+    previous = latest_decision(session, program.row.id, params.track)
     return compute_targets(
         assessment=current_assessment(actor=actor, index_file=index_file),
         snapshot=reference(),

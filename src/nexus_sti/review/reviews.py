@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.queries import researcher_of
-from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
@@ -39,6 +38,7 @@ from nexus_sti.review.ranking import (
     consensus_flags,
     rank_proposals,
 )
+from nexus_sti.review.scoring import CalibrationParams, SubmittedReview, calibration_record
 from nexus_sti.review.tables import (
     CalibrationRun,
     DeclaredConflict,
@@ -52,7 +52,6 @@ from nexus_sti.review.tables import (
 from nexus_sti.review.workflow import ASSIGNMENT, REVIEW
 
 # A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
-CONFIDENCE_WEIGHTS = {1: 0.5, 2: 0.75, 3: 1.0, 4: 1.25, 5: 1.5}
 CALIBRATION_SOURCE = "calibration"
 
 
@@ -629,77 +628,25 @@ def run_calibration(
         raise RuleViolation(
             "review.no_reviews", f"call {call.reference} has no submitted review to calibrate"
         )
-    proposals = sorted({p.id: p for _, p in rows}.values(), key=lambda p: p.reference)
-    p_index = {p.id: i for i, p in enumerate(proposals)}
-    reviewers = sorted({r.reviewer_id for r, _ in rows})
-    r_index = {rid: i for i, rid in enumerate(reviewers)}
-
-    def weight(r: Review) -> float:
-        return CONFIDENCE_WEIGHTS.get(r.confidence or 3, 1.0) if confidence_weights else 1.0
-
-    records = [
-        (p_index[r.proposal_id], r_index[r.reviewer_id], float(r.total or 0.0), weight(r))
-        for r, _ in rows
-    ]
-    fit = calibrate_scores(
-        ReviewScores.from_records(records),
-        n_proposals=len(proposals),
-        n_reviewers=len(reviewers),
-        level=level,
-        reviewer_scale=reviewer_scale,
-        disagreement_threshold=disagreement_threshold,
-    )
-    marks: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r, _ in rows:
-        for code, mark in r.scores.items():
-            marks[r.proposal_id][code].append(float(mark))
-    names = reviewer_names(session, set(reviewers))
-    parameters = {
-        "level": level,
-        "reviewer_scale": reviewer_scale,
-        "disagreement_threshold": disagreement_threshold,
-        "confidence_weights": confidence_weights,
-    }
-    digest = inputs_digest([[proposals[p].reference, reviewers[r], y, w] for p, r, y, w in records])
-    per_proposal: list[dict[str, Any]] = []
-    for i, p in enumerate(proposals):
-        criteria = {c: round(sum(v) / len(v), 4) for c, v in sorted(marks[p.id].items())}
-        per_proposal.append(
-            {
-                "proposal_id": p.id,
-                "reference": p.reference,
-                "area": p.area,
-                "score": round(float(fit.score[i]), 4),
-                "low": round(float(fit.lower[i]), 4),
-                "high": round(float(fit.upper[i]), 4),
-                "raw_mean": round(float(fit.raw_mean[i]), 4),
-                "reviews": int(fit.reviews[i]),
-                "disagreement": round(float(fit.disagreement[i]), 4),
-                "flagged": bool(fit.flagged[i]),
-                "criteria": criteria,
-            }
+    submitted = [
+        SubmittedReview(
+            proposal_id=p.id,
+            reference=p.reference,
+            area=p.area,
+            reviewer_id=r.reviewer_id,
+            total=r.total,
+            confidence=r.confidence,
+            scores={code: float(mark) for code, mark in r.scores.items()},
         )
-    result = {
-        "level": level,
-        "mean": round(fit.mean, 4),
-        "noise_sd": round(fit.noise_sd, 4),
-        "quality_sd": round(fit.quality_sd, 4),
-        "leniency_spread": round(fit.leniency_spread, 4),
-        "disagreement_threshold": round(fit.disagreement_threshold, 4),
-        "iterations": fit.iterations,
-        "proposals": per_proposal,
-        "reviewers": [
-            {
-                "reviewer_id": rid,
-                "name": names.get(rid, f"reviewer {rid}"),
-                "leniency": round(float(fit.leniency[j]), 4),
-                "leniency_sd": round(float(fit.leniency_sd[j]), 4),
-                "scale": round(float(fit.scale[j]), 4),
-                "reviews": int(fit.reviewer_reviews[j]),
-            }
-            for j, rid in enumerate(reviewers)
-        ],
-    }
+        for r, p in rows
+    ]
+    params = CalibrationParams(level, reviewer_scale, disagreement_threshold, confidence_weights)
+    names = reviewer_names(session, {r.reviewer_id for r in submitted})
+    calibrated = calibration_record(submitted, names, params)
+    parameters = params.as_dict()
+    digest = inputs_digest(calibrated.inputs)
+    result = calibrated.result
+    per_proposal: list[dict[str, Any]] = result["proposals"]
     run = CalibrationRun(
         call_id=call.id,
         parameters=parameters,
@@ -712,7 +659,9 @@ def run_calibration(
     existing = {
         s.proposal_id: s
         for s in session.scalars(
-            select(ProposalScore).where(ProposalScore.proposal_id.in_(p_index))
+            select(ProposalScore).where(
+                ProposalScore.proposal_id.in_([row["proposal_id"] for row in per_proposal])
+            )
         )
     }
     for row in per_proposal:
@@ -736,8 +685,8 @@ def run_calibration(
         now=now,
         summary={
             "call": call.reference,
-            "proposals": len(proposals),
-            "reviews": len(records),
+            "proposals": len(per_proposal),
+            "reviews": len(submitted),
             "flagged": sum(1 for r in per_proposal if r["flagged"]),
         },
     )
