@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from nexus_sti.calls.service import count_calls, get_call, program_version_ids
 from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import NotFound
-from nexus_sti.people.tables import Researcher
+from nexus_sti.people.queries import researcher_names
 from nexus_sti.programs.service import program_version, program_versions
 from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
 
@@ -88,20 +88,21 @@ def list_proposals(
     scope, ids = _scope(actor, country)
     page = max(1, page)
     # Proposals made on the platform name their lead as a consortium member, not a profile.
-    query = select(Proposal, Researcher).outerjoin(
-        Researcher, Researcher.id == Proposal.lead_researcher_id
-    )
+    query = select(Proposal)
     count = select(func.count()).select_from(Proposal)
     if ids is not None:
         query = query.where(Proposal.id.in_(ids))
         count = count.where(Proposal.id.in_(ids))
     total = session.scalar(count) or 0
-    results = session.execute(
-        query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
-    ).all()
-    proposal_ids = [p.id for p, _ in results]
-    call_versions = program_version_ids(session, {p.call_id for p, _ in results})
-    version_of = {p.id: call_versions[p.call_id] for p, _ in results}
+    results = list(
+        session.scalars(
+            query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
+        )
+    )
+    proposal_ids = [p.id for p in results]
+    leads = researcher_names(session, (p.lead_researcher_id for p in results))
+    call_versions = program_version_ids(session, {p.call_id for p in results})
+    version_of = {p.id: call_versions[p.call_id] for p in results}
     configs = program_versions(session, set(version_of.values()))
     countries: dict[int, set[str]] = {}
     lead_member: dict[int, str] = {}
@@ -123,13 +124,14 @@ def list_proposals(
             track=p.track,
             area=p.area,
             status=p.status,
-            lead_name=r.name_latin if r else lead_member.get(p.id, ""),
-            lead_name_local=r.name_local if r else lead_member.get(p.id, ""),
+            lead_name=r[0] if r else lead_member.get(p.id, ""),
+            lead_name_local=r[1] if r else lead_member.get(p.id, ""),
             countries=configs[version_of[p.id]].countries_home_first(countries.get(p.id, set())),
             requested=f"{p.requested_amount:,.0f} {p.currency}",
             synthetic=p.synthetic,
         )
-        for p, r in results
+        for p in results
+        for r in [leads.get(p.lead_researcher_id or 0)]
     ]
     return ProposalList(rows=rows, total=total, page=page, per_page=per_page, scope=scope)
 
