@@ -167,7 +167,8 @@ def _call_view(
     actor = actor_for(user)
     call = get_call(session, actor=actor, reference=reference)
     now = utcnow()
-    track = program_version(session, call.program_version_id).config.track(call.track)
+    config = program_version(session, call.program_version_id).config
+    track = config.track(call.track)
     port = proposals_port(request)
     mine = []
     if actor.role is Role.APPLICANT:
@@ -191,6 +192,8 @@ def _call_view(
         left=time_left(call.closes_at, now),
         closed_reason=accepting(call.status, call.opens_at, call.closes_at, now),
         rules=port.rules(session, call),
+        consortium_rule=config.consortium_rule(track),
+        budget_rule=config.budget_rule(track),
         can_apply=bool(check(actor, "proposals.create")),
         can_manage=bool(check(actor, "calls.manage")),
         actions=[

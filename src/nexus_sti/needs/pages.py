@@ -165,8 +165,17 @@ def _targets_view(
     config = current_program(session).config
     raw = {"track": _default_track(config), **raw}
     decisions = list_target_decisions(session, actor=actor, track=raw["track"])
+    track_codes = [t.code for t in config.tracks]
+    placeholder: int | str = ""
+    hint = None
+    if raw["track"] in track_codes:
+        try:
+            placeholder = default_slots(config, raw["track"])
+        except InvalidInput as exc:  # a track with no per-project maximum: ask for the places
+            if not str(raw.get("slots", "")).strip():
+                hint = exc.message.split(": ", 1)[-1]
     result = None
-    if error is None:
+    if error is None and (placeholder != "" or str(raw.get("slots", "")).strip()):
         try:
             result = targets_for(
                 session,
@@ -178,7 +187,6 @@ def _targets_view(
             error = _validation_message(exc)
         except InvalidInput as exc:
             error = exc.message
-    track_codes = [t.code for t in config.tracks]
     return render(
         request,
         "needs_targets.html",
@@ -194,9 +202,8 @@ def _targets_view(
         decisions=decisions,
         tracks=config.tracks,
         track_names={t.code: t.name for t in config.tracks},
-        slots_placeholder=(
-            default_slots(config, raw["track"]) if raw["track"] in track_codes else ""
-        ),
+        slots_placeholder=placeholder,
+        hint=hint,
         member_count=len(target_countries(config)),
         partners_name=config.program.partners_name,
         home_name=country(config.home_country).name if config.home_country else None,

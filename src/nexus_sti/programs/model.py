@@ -17,7 +17,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nexus_sti.core.areas import AREA_CODES
-from nexus_sti.core.countries import ISO3_CODES
+from nexus_sti.core.countries import ISO3_CODES, country
 from nexus_sti.core.money import MINOR_UNITS, ExchangeRate, Money, RateTable
 
 FORMAT_VERSION = 2
@@ -429,6 +429,27 @@ class ProgramConfig(_Frozen):
         if track.min_industry_partners:
             parts.append(f"{track.min_industry_partners}+ industry")
         return "; ".join(parts)
+
+    def budget_rule(self, track: Track) -> str:
+        """Who pays and the caps that apply, in a sentence for applicants."""
+        agency = self.implementing_agency
+        if agency is not None and track.max_budget_per_project is not None:
+            cur = track.budget_currency
+            rule = (
+                f"{agency.name} pays the {'/'.join(agency.pays_for)} teams, up to "
+                f"{track.max_budget_per_project:,.0f} {cur} per project"
+            )
+            if track.max_budget_per_year is not None:
+                rule += f" and {track.max_budget_per_year:,.0f} {cur} per year"
+            rule += "; each other country's team is paid by its own national funder"
+        else:
+            rule = "each country's team is paid by its own country's funder, in its currency"
+        caps = [
+            f"{f.name}: up to {f.max_per_project:,.0f} {country(f.country).currency} per project"
+            for f in self.funders
+            if f.max_per_project is not None and f is not agency
+        ]
+        return rule + (f" ({'; '.join(caps)})" if caps else "")
 
     def track(self, code: str) -> Track:
         for t in self.tracks:

@@ -81,6 +81,7 @@ def _editor_options(session: Session, call: Call) -> dict[str, Any]:
     config = program_version(session, call.program_version_id).config
     return {
         "consortium_rule": config.consortium_rule(rules.track),
+        "budget_rule": config.budget_rule(rules.track),
         "areas": [(a.code, a.name, a.code in call.areas) for a in PRIORITY_AREAS],
         "countries": [(c.iso3, c.name) for c in COUNTRIES],
         "sectors": SECTORS,
