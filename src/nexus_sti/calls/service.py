@@ -41,6 +41,14 @@ def call_by_id(session: Session, call_id: int) -> Call:
     return call
 
 
+def calls_by_id(session: Session, call_ids: Iterable[int]) -> dict[int, Call]:
+    """Call id -> the call, for those that exist."""
+    ids = set(call_ids)
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(ids)))}
+
+
 def program_version_ids(session: Session, call_ids: Iterable[int]) -> dict[int, int]:
     """Call id -> the id of the program version it was opened under."""
     ids = list(call_ids)

@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict
 from nexus_sti.platform.auditlog import record
@@ -30,6 +29,9 @@ from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings
 from nexus_sti.review.reviews import form_of
 from nexus_sti.review.tables import Review, ReviewAssignment, ReviewForm
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 DEFAULT_REVIEWS_PER_PROPOSAL = 3  # as the assignment's default k
 DEFAULT_REMINDER_DAYS = (7, 1)

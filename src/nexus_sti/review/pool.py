@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.accounts.queries import researcher_of
-from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_reference, calls_by_id, published_calls
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -40,6 +39,9 @@ from nexus_sti.review.conflicts import (
 )
 from nexus_sti.review.tables import CallReviewer, DeclaredConflict, ReviewerProfile
 from nexus_sti.review.workflow import POOL_MEMBER
+
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
 
 # Proposals that go to review; the call's other proposals still make their members competitors.
 ASSIGNABLE = frozenset({"submitted", "eligible"})
@@ -233,13 +235,15 @@ def my_invitations(session: Session, *, actor: Actor) -> list[tuple[CallReviewer
         profile = _own_profile(session, actor)
     except (NotFound, PermissionDenied):
         return []
-    rows = session.execute(
-        select(CallReviewer, Call)
-        .join(Call, Call.id == CallReviewer.call_id)
-        .where(CallReviewer.reviewer_id == profile.id)
-        .order_by(Call.closes_at.desc())
-    )
-    return [(cr, call) for cr, call in rows]
+    return _memberships(session, profile.id)
+
+
+def _memberships(session: Session, profile_id: int) -> list[tuple[CallReviewer, Call]]:
+    """A reviewer's pool memberships with their calls, newest deadline first."""
+    rows = list(session.scalars(select(CallReviewer).where(CallReviewer.reviewer_id == profile_id)))
+    calls = calls_by_id(session, {cr.call_id for cr in rows})
+    pairs = [(cr, calls[cr.call_id]) for cr in rows]
+    return sorted(pairs, key=lambda pair: (pair[1].closes_at, pair[0].id), reverse=True)
 
 
 def respond_to_invitation(
@@ -507,9 +511,7 @@ def call_conflicts(
 def review_calls(session: Session, *, actor: Actor) -> list[Call]:
     """The calls that have left draft, latest deadline first (the review home's list)."""
     require(actor, "review.manage", "see the calls under review")
-    return list(
-        session.scalars(select(Call).where(Call.status != "draft").order_by(Call.closes_at.desc()))
-    )
+    return published_calls(session)
 
 
 def call_proposals(session: Session, *, actor: Actor, call_reference: str) -> dict[int, Proposal]:
@@ -570,12 +572,7 @@ def get_reviewer(session: Session, *, actor: Actor, profile_id: int) -> Reviewer
     if researcher is None:
         raise NotFound("researcher", profile.researcher_id)
     organisation = session.get(Organisation, researcher.organisation_id)
-    memberships = session.execute(
-        select(CallReviewer, Call)
-        .join(Call, Call.id == CallReviewer.call_id)
-        .where(CallReviewer.reviewer_id == profile.id)
-        .order_by(Call.closes_at.desc())
-    ).all()
+    memberships = _memberships(session, profile.id)
     return ReviewerDetail(
         profile=profile,
         researcher=researcher,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nexus_sti.accounts.queries import researcher_of
-from nexus_sti.calls.service import call_by_reference
-from nexus_sti.calls.tables import Call
+from nexus_sti.calls.service import call_by_id, call_by_reference, calls_by_id
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.core.workflow import step
@@ -51,6 +50,9 @@ from nexus_sti.review.tables import (
 )
 from nexus_sti.review.workflow import ASSIGNMENT, REVIEW
 
+if TYPE_CHECKING:
+    from nexus_sti.calls.tables import Call
+
 # A review's weight in calibration by the reviewer's confidence (1 low .. 5 expert).
 CALIBRATION_SOURCE = "calibration"
 
@@ -75,9 +77,7 @@ class CallForm:
 def form_of(session: Session, call_id: int) -> CallForm:
     row = session.scalar(select(ReviewForm).where(ReviewForm.call_id == call_id))
     if row is None:
-        version = session.scalar(select(Call.program_version_id).where(Call.id == call_id))
-        if version is None:
-            raise NotFound("call", str(call_id))
+        version = call_by_id(session, call_id).program_version_id
         return CallForm(default_form(program_version(session, version).config), None)
     return CallForm(FormSpec.from_rows(row.criteria, row.total_threshold), row)
 
@@ -124,8 +124,8 @@ def _conflicted(session: Session, reviewer_id: int) -> set[int]:
 
 def _view(session: Session, assignment: ReviewAssignment) -> AssignmentView:
     proposal = session.get(Proposal, assignment.proposal_id)
-    call = session.get(Call, assignment.call_id)
-    assert proposal is not None and call is not None
+    call = call_by_id(session, assignment.call_id)
+    assert proposal is not None
     review = session.scalar(select(Review).where(Review.assignment_id == assignment.id))
     return AssignmentView(assignment, proposal, call, form_of(session, call.id), review)
 
@@ -480,15 +480,17 @@ def reminders_due(
     deadline have come (or whose deadline has passed), soonest deadline first."""
     require(actor, "review.manage", "see review reminders")
     query = (
-        select(ReviewAssignment, ReviewForm, Proposal, Call)
+        select(ReviewAssignment, ReviewForm, Proposal)
         .join(ReviewForm, ReviewForm.call_id == ReviewAssignment.call_id)
         .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
-        .join(Call, Call.id == ReviewAssignment.call_id)
         .where(ReviewAssignment.status == "active")
     )
     if call_reference is not None:
-        query = query.where(Call.id == call_by_reference(session, call_reference).id)
+        query = query.where(
+            ReviewAssignment.call_id == call_by_reference(session, call_reference).id
+        )
     rows = session.execute(query).all()
+    calls = calls_by_id(session, {a.call_id for a, *_ in rows})
     submitted = set(
         session.scalars(
             select(Review.assignment_id).where(
@@ -505,7 +507,8 @@ def reminders_due(
     )
     names = reviewer_names(session, {a.reviewer_id for a, *_ in rows})
     out: list[Reminder] = []
-    for assignment, form, proposal, call in rows:
+    for assignment, form, proposal in rows:
+        call = calls[assignment.call_id]
         if assignment.id in submitted:
             continue
         first = max(form.reminder_days, default=0)
