@@ -39,6 +39,11 @@ def test_gini_is_between_zero_and_one(values: list[float]) -> None:
     assert 0 <= gini(values) < 1
 
 
+def test_equal_amounts_give_zero_not_a_rounding_error_below_it() -> None:
+    """Found by Hypothesis: five equal amounts summed to -2.7e-17 before the floor at 0."""
+    assert gini([43691.43691503805] * 5) == 0.0
+
+
 @given(
     st.dictionaries(st.sampled_from("ABCDE"), st.floats(0.01, 100), min_size=1),
     st.dictionaries(st.sampled_from("ABCDE"), st.floats(0.01, 100), min_size=1),
