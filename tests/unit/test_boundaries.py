@@ -72,7 +72,7 @@ PROGRAM_FREE_EXEMPT = ("core", "reference", "demo")
 # Format 1 of the program file had the reference program's role codes built in; the reader of
 # that format writes them out, so old files keep their stored roles.
 FORMAT_HISTORY = (SRC / "programs" / "upgrade.py",)
-ONE_PROGRAM = re.compile(r'"JPN"|Japan|ASEAN_MEMBERS|lead_jp|lead_ams')
+ONE_PROGRAM = re.compile(r"\bJPN\b|Japan|ASEAN_MEMBERS|lead_jp|lead_ams")
 
 
 def test_no_program_is_written_into_the_domain_code() -> None:
@@ -91,6 +91,7 @@ def test_no_program_is_written_into_the_domain_code() -> None:
 def test_the_program_free_check_would_catch_a_program_rule() -> None:
     assert ONE_PROGRAM.search('if lead.country != "JPN":')
     assert ONE_PROGRAM.search("the Japanese-side lead")
+    assert ONE_PROGRAM.search('e.g. "lead from JPN"')  # a docstring example counts too
     assert not ONE_PROGRAM.search("config.home_country")
 
 

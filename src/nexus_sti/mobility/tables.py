@@ -13,7 +13,8 @@ class MobilityApplicant(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     researcher_id: Mapped[int] = mapped_column(ForeignKey("researchers.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(20))  # to_japan | to_asean
+    # The direction the demo generator writes (demo/generator.py); mobility is still to come.
+    direction: Mapped[str] = mapped_column(String(20))
     scheme: Mapped[str] = mapped_column(String(20))  # short | long
     areas: Mapped[list[str]] = mapped_column(JSON)
     preferred_countries: Mapped[list[str]] = mapped_column(JSON)

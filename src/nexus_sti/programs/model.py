@@ -410,7 +410,7 @@ class ProgramConfig(_Frozen):
         return tuple(sorted(codes, key=lambda c: (c != home, c)))
 
     def consortium_rule(self, track: Track) -> str:
-        """The track's consortium rule in a few words, e.g. "lead from JPN; exactly 1 partner
+        """The track's consortium rule in a few words, e.g. "lead from THA; exactly 1 partner
         country; 1+ industry"."""
         place = self.lead_place(track)
         parts = [
