@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,33 @@ def all_commands() -> list[list[str]]:
 
     def walk(command: Any, path: list[str]) -> None:
         found.append(path)
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                walk(sub, [*path, name])
+        if hasattr(command, "list_commands"):
+            ctx = command.make_context(command.name or "nexus", [], resilient_parsing=True)
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), [*path, name])
 
     walk(typer.main.get_command(app), [])
     return found
+
+
+def test_the_root_lists_the_groups_without_importing_them() -> None:
+    """`nexus --help` names every group with the help its context declares, yet imports no
+    context: a new process that builds the root and its help has not loaded SQLAlchemy."""
+    import importlib
+
+    from nexus_sti.app.cli import CONTEXT_GROUPS
+
+    for name, (modules, help_) in CONTEXT_GROUPS.items():
+        assert importlib.import_module(modules[0]).app.info.help == help_, name
+    probe = (
+        "import sys; from typer.testing import CliRunner; from nexus_sti.app.cli import app; "
+        "out = CliRunner().invoke(app, ['--help']).output; "
+        "assert 'review' in out and 'Portfolio selection' in out, out; "
+        "heavy = [m for m in ('sqlalchemy', 'numpy') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -1,49 +1,98 @@
 """The ``nexus`` command: the root, database commands, ``serve`` and ``run``.
 
 The composition root: each context brings its command group (``accounts``, ``program``, ``audit``,
-``demo``, ...), and the proposals context adds its commands to the ``calls`` group.
+``demo``, ...), and the proposals context adds its commands to the ``calls`` group. The groups
+are imported when they are used, not when ``nexus`` starts: ``nexus --help`` lists them from the
+table below, and ``nexus program ...`` imports the programs context only (the whole platform,
+with SQLAlchemy, NumPy and the solvers, took about 4 s to import).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from nexus_sti.accounts.cli import app as accounts_app
-from nexus_sti.audit.cli import app as audit_app
-from nexus_sti.calls.cli import app as calls_app
+# Typer 0.29 carries its own copy of click; its group class is built on these.
+from typer._click.core import Command, Context
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperGroup
+
 from nexus_sti.core.errors import Conflict, NexusError
-from nexus_sti.demo.cli import app as demo_app
-from nexus_sti.needs.cli import app as needs_app
-from nexus_sti.platform import db
-from nexus_sti.platform.clictx import close_platforms, console, err_console, platform_from_env
-from nexus_sti.programs.cli import app as program_app
-from nexus_sti.proposals.cli import app as proposal_commands
-from nexus_sti.review.cli import app as review_app
-from nexus_sti.selection.cli import app as selection_app
+
+# name -> (the modules whose Typer apps make the group, the group's one-line help)
+CONTEXT_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "program": (("nexus_sti.programs.cli",), "Program configuration files."),
+    "accounts": (("nexus_sti.accounts.cli",), "Accounts and API tokens."),
+    "audit": (("nexus_sti.audit.cli",), "The append-only audit log."),
+    "demo": (("nexus_sti.demo.cli",), "The synthetic demo data set."),
+    "needs": (("nexus_sti.needs.cli",), "Needs assessment and need-based country targets."),
+    # A call's proposals are the proposals context's; their commands join the calls group.
+    "calls": (
+        ("nexus_sti.calls.cli", "nexus_sti.proposals.cli"),
+        "Calls: lifecycle, screening, import and export.",
+    ),
+    "selection": (("nexus_sti.selection.cli",), "Portfolio selection: optimise, explain, decide."),
+    "review": (("nexus_sti.review.cli",), "Review: reviewer assignment and score calibration."),
+}
+
+
+def context_group(name: str) -> Command:
+    """The click group of context ``name``, built from its modules' Typer apps (imported now)."""
+    modules, _help = CONTEXT_GROUPS[name]
+    first, *more = (importlib.import_module(m).app for m in modules)
+    for other in more:
+        first.registered_commands += [
+            c for c in other.registered_commands if c not in first.registered_commands
+        ]
+    group = typer.main.get_group(first)
+    group.name = name
+    return group
+
+
+class LazyGroup(TyperGroup):
+    """The root group: the context groups are listed from :data:`CONTEXT_GROUPS` and imported
+    only when one is called."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *CONTEXT_GROUPS]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in CONTEXT_GROUPS:
+            return context_group(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: Context, formatter: HelpFormatter) -> None:
+        rows = [(n, c.get_short_help_str(60)) for n, c in self.commands.items() if not c.hidden]
+        rows += [(name, help_) for name, (_m, help_) in CONTEXT_GROUPS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 app = typer.Typer(
     name="nexus",
+    cls=LazyGroup,
     help="NEXUS platform: run an international science-cooperation funding program.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 db_app = typer.Typer(help="Database schema: upgrade, inspect, downgrade.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(program_app, name="program")
-app.add_typer(accounts_app, name="accounts")
-app.add_typer(audit_app, name="audit")
-app.add_typer(demo_app, name="demo")
-app.add_typer(needs_app, name="needs")
-# A call's proposals are the proposals context's; their commands join the calls group.
-calls_app.registered_commands += proposal_commands.registered_commands
-app.add_typer(calls_app, name="calls")
-app.add_typer(selection_app, name="selection")
-app.add_typer(review_app, name="review")
+
+
+def _platform() -> Any:
+    from nexus_sti.platform.clictx import platform_from_env
+
+    return platform_from_env()
+
+
+def _print(text: str) -> None:
+    from nexus_sti.platform.clictx import console
+
+    console.print(text)
 
 
 @db_app.command("upgrade")
@@ -51,23 +100,25 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    platform = platform_from_env()
+    from nexus_sti.platform import db
+
+    platform = _platform()
     before = db.current_revision(platform.engine)
     db.upgrade(platform.engine, revision)
     after = db.current_revision(platform.engine)
-    console.print(
-        f"database {_safe_url(platform.settings.effective_database_url)}: {before} -> {after}"
-    )
+    _print(f"database {_safe_url(platform.settings.effective_database_url)}: {before} -> {after}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Show the database's schema revision and the newest one this version ships."""
-    platform = platform_from_env()
+    from nexus_sti.platform import db
+
+    platform = _platform()
     current = db.current_revision(platform.engine)
     head = db.head_revision(platform.engine)
     state = "(up to date)" if current == head else "(run nexus db upgrade)"
-    console.print(f"current: {current}  newest: {head}  {state}")
+    _print(f"current: {current}  newest: {head}  {state}")
 
 
 @db_app.command("downgrade")
@@ -75,9 +126,11 @@ def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. base.")],
 ) -> None:
     """Revert migrations down to REVISION."""
-    platform = platform_from_env()
+    from nexus_sti.platform import db
+
+    platform = _platform()
     db.downgrade(platform.engine, revision)
-    console.print(f"database now at {db.current_revision(platform.engine)}")
+    _print(f"database now at {db.current_revision(platform.engine)}")
 
 
 def _safe_url(url: str) -> str:
@@ -102,7 +155,7 @@ def serve(
     """Serve the platform for production. Run `nexus db upgrade` first; demo data is not loaded."""
     import uvicorn
 
-    platform = platform_from_env()
+    platform = _platform()
     if not platform.is_migrated():
         raise Conflict("the database schema is not current: run `nexus db upgrade` first")
     settings = platform.settings
@@ -133,11 +186,14 @@ def run(
     """Development start: migrate, load the program and the synthetic demo data (first time
     only), print the demo accounts and serve on http://127.0.0.1:8000."""
     import uvicorn
+    from rich.table import Table
 
     from nexus_sti.app.web import create_app
     from nexus_sti.demo.service import DEMO_PASSWORD, demo_accounts, ensure_demo
+    from nexus_sti.platform import db
+    from nexus_sti.platform.clictx import console
 
-    platform = platform_from_env()
+    platform = _platform()
     settings = platform.settings
     if settings.mode == "production":
         raise Conflict("`nexus run` is for development; in production use `nexus serve`")
@@ -166,7 +222,11 @@ def main() -> None:
     try:
         app()
     except NexusError as exc:
+        from nexus_sti.platform.clictx import err_console
+
         err_console.print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
         sys.exit(exc.exit_code)
     finally:
-        close_platforms()
+        clictx = sys.modules.get("nexus_sti.platform.clictx")
+        if clictx is not None:  # only a command that opened the platform has one to close
+            clictx.close_platforms()
