@@ -223,6 +223,8 @@ class MemberFacts:
     country: str
     organisation_id: int | None
     organisation_name: str
+    researcher_id: int | None = None
+    confirmation: str = "confirmed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,24 +260,7 @@ def eligible_proposals(session: Session, call_id: int) -> list[ProposalFacts]:
         )
     )
     ids = [p.id for p in rows]
-    members: dict[int, list[MemberFacts]] = {}
-    for m in session.scalars(
-        select(ProposalMember)
-        .where(ProposalMember.proposal_id.in_(ids))
-        .order_by(ProposalMember.id)
-    ):
-        members.setdefault(m.proposal_id, []).append(
-            MemberFacts(
-                m.id,
-                m.name,
-                m.email,
-                m.orcid,
-                m.role,
-                m.country,
-                m.organisation_id,
-                m.organisation_name,
-            )
-        )
+    members = consortia(session, ids)
     lines: dict[int, list[LineFacts]] = {}
     for b in session.scalars(
         select(BudgetLine).where(BudgetLine.proposal_id.in_(ids)).order_by(BudgetLine.id)
@@ -297,13 +282,13 @@ def eligible_proposals(session: Session, call_id: int) -> list[ProposalFacts]:
     ]
 
 
-def eligible_by_call(session: Session) -> dict[int, int]:
-    """Call id -> its number of eligible proposals (calls with none are left out)."""
-    rows = session.execute(
-        select(Proposal.call_id, func.count())
-        .where(Proposal.status == "eligible")
-        .group_by(Proposal.call_id)
-    ).all()
+def eligible_by_call(session: Session, among: Select[Any] | None = None) -> dict[int, int]:
+    """Call id -> its number of eligible proposals (calls with none are left out); with
+    ``among`` (a select of proposal ids, from another context) only those are counted."""
+    query = select(Proposal.call_id, func.count()).where(Proposal.status == "eligible")
+    if among is not None:
+        query = query.where(Proposal.id.in_(among.scalar_subquery()))
+    rows = session.execute(query.group_by(Proposal.call_id)).all()
     return {int(call_id): int(n) for call_id, n in rows}
 
 
@@ -371,3 +356,105 @@ def grant_facts(session: Session, proposal_id: int, lead_role: str) -> GrantFact
         paying_funders=tuple(sorted({funder for funder, _ in lines})),
         first_year=min((year for _, year in lines), default=None),
     )
+
+
+# --- proposals and consortia as plain cards (for review) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalCard:
+    """What a reviewer or a review officer reads of a proposal."""
+
+    id: int
+    call_id: int
+    reference: str
+    title: str
+    abstract: str
+    keywords: tuple[str, ...]
+    area: str
+    track: str
+    status: str
+    duration_months: int
+
+
+def _card(p: Proposal) -> ProposalCard:
+    return ProposalCard(
+        id=p.id,
+        call_id=p.call_id,
+        reference=p.reference,
+        title=p.title,
+        abstract=p.abstract,
+        keywords=tuple(p.keywords or ()),
+        area=p.area,
+        track=p.track,
+        status=p.status,
+        duration_months=p.duration_months,
+    )
+
+
+def proposal_cards(
+    session: Session, *, call_id: int | None = None, ids: Iterable[int] | None = None
+) -> list[ProposalCard]:
+    """The call's proposals, or those with the given ids (or both), by id."""
+    query = select(Proposal).order_by(Proposal.id)
+    if call_id is not None:
+        query = query.where(Proposal.call_id == call_id)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(list(ids)))
+    return [_card(p) for p in session.scalars(query)]
+
+
+def proposal_card(
+    session: Session, *, proposal_id: int | None = None, reference: str | None = None
+) -> ProposalCard | None:
+    """One proposal by id or by reference, or None."""
+    query = select(Proposal)
+    if proposal_id is not None:
+        query = query.where(Proposal.id == proposal_id)
+    if reference is not None:
+        query = query.where(Proposal.reference == reference)
+    found = session.scalar(query.limit(1))
+    return _card(found) if found is not None else None
+
+
+def references_of(
+    session: Session, *, ids: Iterable[int] | None = None, call_id: int | None = None
+) -> dict[int, str]:
+    """Proposal id -> reference, for the given ids or the call's proposals."""
+    query = select(Proposal.id, Proposal.reference)
+    if ids is not None:
+        query = query.where(Proposal.id.in_(list(ids)))
+    if call_id is not None:
+        query = query.where(Proposal.call_id == call_id)
+    return {int(i): ref for i, ref in session.execute(query)}
+
+
+def consortia(
+    session: Session, proposal_ids: Iterable[int] | None = None, *, call_id: int | None = None
+) -> dict[int, list[MemberFacts]]:
+    """Proposal id -> its consortium members in the order they were added (declined ones
+    included, with their ``confirmation``), for the given proposals or the call's; one query."""
+    query = select(ProposalMember).order_by(ProposalMember.id)
+    if proposal_ids is not None:
+        query = query.where(ProposalMember.proposal_id.in_(list(proposal_ids)))
+    if call_id is not None:
+        query = query.join(Proposal, Proposal.id == ProposalMember.proposal_id).where(
+            Proposal.call_id == call_id
+        )
+    members: dict[int, list[MemberFacts]] = {}
+    for m in session.scalars(query):
+        members.setdefault(m.proposal_id, []).append(
+            MemberFacts(
+                m.id,
+                m.name,
+                m.email,
+                m.orcid,
+                m.role,
+                m.country,
+                m.organisation_id,
+                m.organisation_name,
+                researcher_id=m.researcher_id,
+                confirmation=m.confirmation,
+            )
+        )
+    return members

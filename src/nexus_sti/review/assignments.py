@@ -56,7 +56,7 @@ from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals.tables import Proposal
+from nexus_sti.proposals.queries import ProposalCard
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
 from nexus_sti.review.pool import CallConflicts, call_conflicts
 from nexus_sti.review.tables import (
@@ -114,7 +114,7 @@ def _backend(name: str) -> SimilarityBackend:
     return backend_by_name(name)
 
 
-def proposal_text(p: Proposal) -> str:
+def proposal_text(p: ProposalCard) -> str:
     return " ".join([p.title, p.abstract, *p.keywords])
 
 
@@ -135,7 +135,7 @@ class Problem:
     embedding: dict[str, Any]
 
     @property
-    def proposals(self) -> list[Proposal]:
+    def proposals(self) -> list[ProposalCard]:
         return self.found.proposals
 
     def references(self, indices: Any) -> list[str]:
@@ -589,7 +589,7 @@ def _pair_affinity(
     session: Session,
     found: CallConflicts,
     params: AssignmentParams,
-    proposal: Proposal,
+    proposal: ProposalCard,
     reviewer: int,
 ) -> float:
     """The new pair's affinity with the run's backend (TF-IDF fitted on the whole call, as in

@@ -22,9 +22,23 @@ from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from nexus_sti.core.workflow import step
-from nexus_sti.people.tables import Organisation, Researcher
+from nexus_sti.people.queries import (
+    ResearcherCard,
+    names_in_order,
+    researcher_card,
+    researcher_cards,
+)
 from nexus_sti.platform.auditlog import record
-from nexus_sti.proposals.tables import Proposal, ProposalMember
+from nexus_sti.proposals.queries import (
+    MemberFacts as ConsortiumMember,
+)
+from nexus_sti.proposals.queries import (
+    ProposalCard,
+    consortia,
+    proposal_card,
+    proposal_cards,
+    references_of,
+)
 from nexus_sti.review.conflicts import (
     DEFAULT_COAUTHORSHIP_YEARS,
     Coauthor,
@@ -100,7 +114,7 @@ def save_profile(
         require(actor, "review.submit", "edit a reviewer profile")
         if researcher_of(session, actor.user_id) != researcher_id:
             raise PermissionDenied("edit this reviewer profile", "reviewers edit only their own")
-    if session.get(Researcher, researcher_id) is None:
+    if researcher_card(session, researcher_id) is None:
         raise NotFound("researcher", researcher_id)
     _check_load(max_load)
     profile = session.scalar(
@@ -148,7 +162,7 @@ def create_profile(
     default load, the researcher's own priority areas, no expertise yet. ``Conflict`` when the
     researcher already has one."""
     require(actor, "review.manage", "create a reviewer profile")
-    researcher = session.get(Researcher, researcher_id)
+    researcher = researcher_card(session, researcher_id)
     if researcher is None:
         raise NotFound("researcher", researcher_id)
     existing = session.scalar(
@@ -314,11 +328,10 @@ def declare_conflict(
         raise InvalidInput("reason", "say why (a declared conflict needs a reason)")
     proposal_id = None
     if proposal_reference:
-        proposal_id = session.scalar(
-            select(Proposal.id).where(Proposal.reference == proposal_reference)
-        )
-        if proposal_id is None:
+        named = proposal_card(session, reference=proposal_reference)
+        if named is None:
             raise NotFound("proposal", proposal_reference)
+        proposal_id = named.id
     if not (proposal_id or person_name.strip() or person_orcid or organisation_name.strip()):
         raise InvalidInput("proposal_reference", "name a proposal, a person or an organisation")
     row = DeclaredConflict(
@@ -357,8 +370,11 @@ def declare_conflict(
 class PoolEntry:
     membership: CallReviewer
     profile: ReviewerProfile
-    researcher: Researcher
-    organisation_name: str
+    researcher: ResearcherCard
+
+    @property
+    def organisation_name(self) -> str:
+        return self.researcher.organisation_name
 
     @property
     def label(self) -> str:
@@ -372,16 +388,20 @@ def list_pool(
     require(actor, "review.manage", "see a call's reviewer pool")
     call = call_by_reference(session, call_reference)
     query = (
-        select(CallReviewer, ReviewerProfile, Researcher, Organisation.name)
+        select(CallReviewer, ReviewerProfile)
         .join(ReviewerProfile, ReviewerProfile.id == CallReviewer.reviewer_id)
-        .join(Researcher, Researcher.id == ReviewerProfile.researcher_id)
-        .join(Organisation, Organisation.id == Researcher.organisation_id)
         .where(CallReviewer.call_id == call.id)
-        .order_by(Researcher.sort_name, CallReviewer.id)
     )
     if statuses:
         query = query.where(CallReviewer.status.in_(list(statuses)))
-    return [PoolEntry(*row) for row in session.execute(query)]
+    rows = session.execute(query).all()
+    cards = researcher_cards(session, [profile.researcher_id for _, profile in rows])
+    entries = [
+        PoolEntry(membership, profile, cards[profile.researcher_id])
+        for membership, profile in rows
+        if profile.researcher_id in cards
+    ]
+    return sorted(entries, key=lambda e: (e.researcher.sort_name, e.membership.id))
 
 
 def pool_sizes(session: Session) -> dict[int, dict[str, int]]:
@@ -403,13 +423,13 @@ class CallConflicts:
     matrix is keyed by proposal reference and reviewer profile id."""
 
     call: Call
-    proposals: list[Proposal]
+    proposals: list[ProposalCard]
     entries: list[PoolEntry]
     conflicts: ConflictMatrix
-    members: dict[int, list[ProposalMember]]
+    members: dict[int, list[ConsortiumMember]]
 
 
-def _member_facts(m: ProposalMember) -> MemberFacts:
+def _member_facts(m: ConsortiumMember) -> MemberFacts:
     return MemberFacts(
         name=m.name,
         country=m.country,
@@ -470,20 +490,13 @@ def call_conflicts(
     if not 0 <= coauthorship_years <= 50:
         raise InvalidInput("coauthorship_years", "must lie between 0 and 50")
     call = call_by_reference(session, call_reference)
-    every = list(
-        session.scalars(select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.id))
-    )
+    every = proposal_cards(session, call_id=call.id)
     proposals = [p for p in every if p.status in ASSIGNABLE]
     others = [p for p in every if p.status not in ASSIGNABLE]
-    members: dict[int, list[ProposalMember]] = {p.id: [] for p in every}
-    for m in session.scalars(
-        select(ProposalMember)
-        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
-        .where(Proposal.call_id == call.id)
-        .order_by(ProposalMember.id)
-    ):
-        if m.confirmation != "declined":
-            members[m.proposal_id].append(m)
+    consortium = consortia(session, call_id=call.id)
+    members = {
+        p.id: [m for m in consortium.get(p.id, []) if m.confirmation != "declined"] for p in every
+    }
     entries = list_pool(session, actor=actor, call_reference=call_reference, statuses=statuses)
     declared: dict[int, list[DeclaredConflict]] = {}
     ids = [e.profile.id for e in entries]
@@ -491,7 +504,7 @@ def call_conflicts(
         declared.setdefault(d.reviewer_id, []).append(d)
     reference_of = {p.id: p.reference for p in every}
 
-    def facts(p: Proposal) -> ProposalFacts:
+    def facts(p: ProposalCard) -> ProposalFacts:
         return ProposalFacts(p.reference, tuple(_member_facts(m) for m in members[p.id]))
 
     reviewers = [reviewer_facts(e, declared.get(e.profile.id, []), reference_of) for e in entries]
@@ -514,11 +527,13 @@ def review_calls(session: Session, *, actor: Actor) -> list[Call]:
     return published_calls(session)
 
 
-def call_proposals(session: Session, *, actor: Actor, call_reference: str) -> dict[int, Proposal]:
+def call_proposals(
+    session: Session, *, actor: Actor, call_reference: str
+) -> dict[int, ProposalCard]:
     """Every proposal of the call, by id."""
     require(actor, "review.manage", "see a call's proposals")
     call = call_by_reference(session, call_reference)
-    return {p.id: p for p in session.scalars(select(Proposal).where(Proposal.call_id == call.id))}
+    return {p.id: p for p in proposal_cards(session, call_id=call.id)}
 
 
 def declared_conflicts_by_reviewer(
@@ -530,13 +545,16 @@ def declared_conflicts_by_reviewer(
     out: dict[int, list[tuple[DeclaredConflict, str | None]]] = {}
     if not reviewer_ids:
         return out
-    rows = session.execute(
-        select(DeclaredConflict, Proposal.reference)
-        .outerjoin(Proposal, Proposal.id == DeclaredConflict.proposal_id)
-        .where(DeclaredConflict.reviewer_id.in_(list(reviewer_ids)))
-        .order_by(DeclaredConflict.declared_at.desc(), DeclaredConflict.id.desc())
+    rows = list(
+        session.scalars(
+            select(DeclaredConflict)
+            .where(DeclaredConflict.reviewer_id.in_(list(reviewer_ids)))
+            .order_by(DeclaredConflict.declared_at.desc(), DeclaredConflict.id.desc())
+        )
     )
-    for conflict, reference in rows:
+    named = references_of(session, ids={c.proposal_id for c in rows if c.proposal_id})
+    for conflict in rows:
+        reference = named.get(conflict.proposal_id) if conflict.proposal_id else None
         out.setdefault(conflict.reviewer_id, []).append((conflict, reference))
     return out
 
@@ -558,9 +576,12 @@ class ReviewerDetail:
     """A reviewer profile with its researcher, organisation and call pools (newest call first)."""
 
     profile: ReviewerProfile
-    researcher: Researcher
-    organisation_name: str
+    researcher: ResearcherCard
     memberships: list[tuple[CallReviewer, Call]]
+
+    @property
+    def organisation_name(self) -> str:
+        return self.researcher.organisation_name
 
 
 def get_reviewer(session: Session, *, actor: Actor, profile_id: int) -> ReviewerDetail:
@@ -568,15 +589,13 @@ def get_reviewer(session: Session, *, actor: Actor, profile_id: int) -> Reviewer
     profile = session.get(ReviewerProfile, profile_id)
     if profile is None:
         raise NotFound("reviewer profile", profile_id)
-    researcher = session.get(Researcher, profile.researcher_id)
+    researcher = researcher_card(session, profile.researcher_id)
     if researcher is None:
         raise NotFound("researcher", profile.researcher_id)
-    organisation = session.get(Organisation, researcher.organisation_id)
     memberships = _memberships(session, profile.id)
     return ReviewerDetail(
         profile=profile,
         researcher=researcher,
-        organisation_name=organisation.name if organisation else "",
         memberships=[(cr, call) for cr, call in memberships],
     )
 
@@ -585,9 +604,12 @@ def get_reviewer(session: Session, *, actor: Actor, profile_id: int) -> Reviewer
 class ResearcherMatch:
     """A researcher found by name, with their reviewer profile's id when they have one."""
 
-    researcher: Researcher
-    organisation_name: str
+    researcher: ResearcherCard
     profile_id: int | None
+
+    @property
+    def organisation_name(self) -> str:
+        return self.researcher.organisation_name
 
 
 SEARCH_LIMIT = 25
@@ -606,11 +628,7 @@ def search_researchers(
         raise InvalidInput("researcher", "required", "researcher: type part of a name")
     words = wanted.split()
     found: list[int] = []
-    for rid, latin, local in session.execute(
-        select(Researcher.id, Researcher.name_latin, Researcher.name_local).order_by(
-            Researcher.sort_name, Researcher.id
-        )
-    ):
+    for rid, latin, local in names_in_order(session):
         keys = (name_key(latin), name_key(local))
         if any(all(w in key for w in words) for key in keys):
             found.append(rid)
@@ -625,16 +643,5 @@ def search_researchers(
             )
         ).all()
     )
-    rows = {
-        r.id: (r, name)
-        for r, name in session.execute(
-            select(Researcher, Organisation.name)
-            .join(Organisation, Organisation.id == Researcher.organisation_id)
-            .where(Researcher.id.in_(found))
-        )
-    }
-    return [
-        ResearcherMatch(rows[rid][0], rows[rid][1], profiles.get(rid))
-        for rid in found
-        if rid in rows
-    ]
+    cards = researcher_cards(session, found)
+    return [ResearcherMatch(cards[rid], profiles.get(rid)) for rid in found if rid in cards]

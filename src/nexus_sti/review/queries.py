@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nexus_sti.proposals.tables import Proposal
+from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.tables import ProposalScore, ReviewForm
 
 
@@ -53,10 +53,4 @@ def form_thresholds(session: Session, call_id: int) -> FormThresholds | None:
 
 def scored_eligible_by_call(session: Session) -> dict[int, int]:
     """Call id -> its number of eligible proposals with a calibrated score."""
-    rows = session.execute(
-        select(Proposal.call_id, func.count())
-        .join(ProposalScore, ProposalScore.proposal_id == Proposal.id)
-        .where(Proposal.status == "eligible")
-        .group_by(Proposal.call_id)
-    ).all()
-    return {int(call_id): int(n) for call_id, n in rows}
+    return eligible_by_call(session, among=select(ProposalScore.proposal_id))

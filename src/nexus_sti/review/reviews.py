@@ -25,10 +25,17 @@ from nexus_sti.calls.service import call_by_id, call_by_reference, calls_by_id
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from nexus_sti.core.workflow import step
-from nexus_sti.people.tables import Researcher
+from nexus_sti.people.queries import researcher_cards
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals.tables import Proposal, ProposalMember
+from nexus_sti.proposals.queries import (
+    MemberFacts,
+    ProposalCard,
+    consortia,
+    proposal_card,
+    proposal_cards,
+    references_of,
+)
 from nexus_sti.review.forms import FormSpec, default_form, validate_review
 from nexus_sti.review.ranking import (
     DEFAULT_TIE_BREAKS,
@@ -100,7 +107,7 @@ class AssignmentView:
     """One of a reviewer's assignments with what they need to review it."""
 
     assignment: ReviewAssignment
-    proposal: Proposal
+    proposal: ProposalCard
     call: Call
     form: CallForm
     review: Review | None
@@ -123,7 +130,7 @@ def _conflicted(session: Session, reviewer_id: int) -> set[int]:
 
 
 def _view(session: Session, assignment: ReviewAssignment) -> AssignmentView:
-    proposal = session.get(Proposal, assignment.proposal_id)
+    proposal = proposal_card(session, proposal_id=assignment.proposal_id)
     call = call_by_id(session, assignment.call_id)
     assert proposal is not None
     review = session.scalar(select(Review).where(Review.assignment_id == assignment.id))
@@ -167,14 +174,8 @@ def my_assignment(session: Session, *, actor: Actor, assignment_id: int) -> Assi
     return _view(session, assignment)
 
 
-def consortium_of(session: Session, proposal_id: int) -> list[ProposalMember]:
-    return list(
-        session.scalars(
-            select(ProposalMember)
-            .where(ProposalMember.proposal_id == proposal_id)
-            .order_by(ProposalMember.id)
-        )
-    )
+def consortium_of(session: Session, proposal_id: int) -> list[MemberFacts]:
+    return consortia(session, [proposal_id]).get(proposal_id, [])
 
 
 def declare_conflict(
@@ -381,11 +382,12 @@ def reviewer_names(session: Session, reviewer_ids: set[int]) -> dict[int, str]:
     if not reviewer_ids:
         return {}
     rows = session.execute(
-        select(ReviewerProfile.id, Researcher.name_latin)
-        .join(Researcher, Researcher.id == ReviewerProfile.researcher_id)
-        .where(ReviewerProfile.id.in_(reviewer_ids))
-    )
-    return {int(rid): str(name) for rid, name in rows}
+        select(ReviewerProfile.id, ReviewerProfile.researcher_id).where(
+            ReviewerProfile.id.in_(reviewer_ids)
+        )
+    ).all()
+    cards = researcher_cards(session, [researcher for _, researcher in rows])
+    return {int(rid): cards[r].name_latin for rid, r in rows if r in cards}
 
 
 @dataclass
@@ -397,7 +399,7 @@ class AssignedReview:
 
 @dataclass
 class ProposalReviews:
-    proposal: Proposal
+    proposal: ProposalCard
     assigned: list[AssignedReview] = field(default_factory=list)
     conflicts: list[tuple[str, DeclaredConflict]] = field(default_factory=list)
     notes: list[PanelNote] = field(default_factory=list)
@@ -439,9 +441,7 @@ def call_reviews(session: Session, *, actor: Actor, call_reference: str) -> list
         session, {a.reviewer_id for a in assignments} | {c.reviewer_id for c in conflicts}
     )
     by_id: dict[int, ProposalReviews] = {}
-    for p in session.scalars(
-        select(Proposal).where(Proposal.id.in_(proposal_ids)).order_by(Proposal.reference)
-    ):
+    for p in sorted(proposal_cards(session, ids=proposal_ids), key=lambda p: p.reference):
         by_id[p.id] = ProposalReviews(p)
     for a in assignments:
         by_id[a.proposal_id].assigned.append(
@@ -480,9 +480,8 @@ def reminders_due(
     deadline have come (or whose deadline has passed), soonest deadline first."""
     require(actor, "review.manage", "see review reminders")
     query = (
-        select(ReviewAssignment, ReviewForm, Proposal)
+        select(ReviewAssignment, ReviewForm)
         .join(ReviewForm, ReviewForm.call_id == ReviewAssignment.call_id)
-        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
         .where(ReviewAssignment.status == "active")
     )
     if call_reference is not None:
@@ -491,6 +490,7 @@ def reminders_due(
         )
     rows = session.execute(query).all()
     calls = calls_by_id(session, {a.call_id for a, *_ in rows})
+    references = references_of(session, ids={a.proposal_id for a, *_ in rows})
     submitted = set(
         session.scalars(
             select(Review.assignment_id).where(
@@ -507,7 +507,7 @@ def reminders_due(
     )
     names = reviewer_names(session, {a.reviewer_id for a, *_ in rows})
     out: list[Reminder] = []
-    for assignment, form, proposal in rows:
+    for assignment, form in rows:
         call = calls[assignment.call_id]
         if assignment.id in submitted:
             continue
@@ -518,7 +518,7 @@ def reminders_due(
             Reminder(
                 assignment_id=assignment.id,
                 reviewer=names.get(assignment.reviewer_id, f"reviewer {assignment.reviewer_id}"),
-                proposal=proposal.reference,
+                proposal=references.get(assignment.proposal_id, "?"),
                 call=call.reference,
                 due_at=form.due_at,
                 days_left=round((form.due_at - now).total_seconds() / 86400, 2),
@@ -540,12 +540,8 @@ def add_panel_note(
 ) -> PanelNote:
     """An officer's note on a proposal for the panel discussion."""
     call = call_for_officer(session, actor=actor, reference=call_reference)
-    proposal = session.scalar(
-        select(Proposal).where(
-            Proposal.reference == proposal_reference, Proposal.call_id == call.id
-        )
-    )
-    if proposal is None:
+    proposal = proposal_card(session, reference=proposal_reference)
+    if proposal is None or proposal.call_id != call.id:
         raise NotFound("proposal", proposal_reference)
     note = note.strip()
     if not note:
@@ -578,37 +574,35 @@ def panel_notes(
 ) -> dict[str, list[PanelNote]]:
     """Panel notes per proposal reference, oldest first."""
     call = call_for_officer(session, actor=actor, reference=call_reference)
+    references = references_of(session, call_id=call.id)
     out: dict[str, list[PanelNote]] = defaultdict(list)
-    for ref, note in session.execute(
-        select(Proposal.reference, PanelNote)
-        .join(PanelNote, PanelNote.proposal_id == Proposal.id)
-        .where(Proposal.call_id == call.id)
-        .order_by(PanelNote.id)
+    for note in session.scalars(
+        select(PanelNote).where(PanelNote.proposal_id.in_(list(references))).order_by(PanelNote.id)
     ):
-        out[ref].append(note)
+        out[references[note.proposal_id]].append(note)
     return dict(out)
 
 
 # --- calibration and the ranked list -------------------------------------------------------
 
 
-def _submitted_reviews(session: Session, call: Call) -> list[tuple[Review, Proposal]]:
-    """Submitted reviews of the call's active assignments, in a stable order."""
-    return [
-        (review, proposal)
-        for review, proposal in session.execute(
-            select(Review, Proposal)
+def _submitted_reviews(session: Session, call: Call) -> list[tuple[Review, ProposalCard]]:
+    """Submitted reviews of the call's active assignments, by proposal reference and reviewer."""
+    reviews = list(
+        session.scalars(
+            select(Review)
             .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
-            .join(Proposal, Proposal.id == Review.proposal_id)
             .where(
                 ReviewAssignment.call_id == call.id,
                 ReviewAssignment.status == "active",
                 Review.status == "submitted",
                 Review.total.is_not(None),
             )
-            .order_by(Proposal.reference, Review.reviewer_id)
         )
-    ]
+    )
+    cards = {p.id: p for p in proposal_cards(session, call_id=call.id)}
+    pairs = [(r, cards[r.proposal_id]) for r in reviews]
+    return sorted(pairs, key=lambda pair: (pair[1].reference, pair[0].reviewer_id))
 
 
 def run_calibration(
@@ -734,11 +728,13 @@ def ranked_list(
     call = call_by_reference(session, call_reference)
     from_run = {p["proposal_id"]: p for p in (run.result["proposals"] if run else [])}
     threshold = float(run.result["disagreement_threshold"]) if run else 0.0
-    scored = session.execute(
-        select(Proposal, ProposalScore)
-        .join(ProposalScore, ProposalScore.proposal_id == Proposal.id)
-        .where(Proposal.call_id == call.id)
-    )
+    cards = {p.id: p for p in proposal_cards(session, call_id=call.id)}
+    scored = [
+        (cards[score.proposal_id], score)
+        for score in session.scalars(
+            select(ProposalScore).where(ProposalScore.proposal_id.in_(list(cards)))
+        )
+    ]
     candidates: list[RankCandidate] = []
     sources: dict[str, int] = defaultdict(int)
     for proposal, score in scored:

@@ -23,7 +23,7 @@ from nexus_sti.calls.deadlines import local_time, time_left, zone_for
 from nexus_sti.core.access import require
 from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
-from nexus_sti.people.tables import Researcher
+from nexus_sti.people.queries import researcher_card
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.review import pool, reviews
@@ -51,7 +51,7 @@ def user_zone(session: Session, user: Viewer) -> ZoneInfo:
     """The user's time zone: their account's country, else their researcher profile's."""
     code = user.country
     if code is None and user.researcher_id is not None:
-        researcher = session.get(Researcher, user.researcher_id)
+        researcher = researcher_card(session, user.researcher_id)
         code = researcher.country if researcher else None
     return zone_for(code)
 
@@ -270,7 +270,7 @@ def _profile_page(
     actor = actor_for(user)
     require(actor, "review.submit", "keep a reviewer profile")
     profile = reviews.reviewer_profile(session, actor)
-    researcher = session.get(Researcher, user.researcher_id) if user.researcher_id else None
+    researcher = researcher_card(session, user.researcher_id)
     failed = profile_error or relation_error
     return render(
         request,
