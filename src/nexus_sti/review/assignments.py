@@ -2,7 +2,9 @@
 record (:class:`AssignmentRun`), read it back, and apply an officer's manual swap after checking
 it against every rule.
 
-The solver (``algorithms/assignment.py``) sees arrays only; this module is the encoder. Rows
+The solver (``algorithms/assignment.py``) sees arrays only; this module is the encoder, and
+``review/assignment_model.py`` holds its rules as pure functions (labels, diversity rules, the
+run's record). Rows
 are the call's assignable proposals (by id), columns the accepted and available pool members
 (by profile id). Reviewer labels for the diversity rules:
 
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,12 +52,13 @@ from nexus_sti.algorithms.similarity import (
 )
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
-from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import ProposalCard
+from nexus_sti.review.assignment_model import group_minimums, labels_and_rules, run_record
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
 from nexus_sti.review.pool import CallConflicts, call_conflicts
 from nexus_sti.review.tables import (
@@ -69,7 +71,6 @@ from nexus_sti.review.vectors import DatabaseVectorStore
 from nexus_sti.review.workflow import ASSIGNMENT
 
 DEFAULT_K = 3
-OUTSIDE = "outside"
 
 
 class AssignmentParams(BaseModel):
@@ -163,61 +164,23 @@ def _k_for(session: Session, call_id: int, params: AssignmentParams) -> int:
     return form.reviews_per_proposal if form is not None else DEFAULT_K
 
 
-def group_minimums(config: ProgramConfig, params: AssignmentParams) -> dict[str, int]:
-    """Each reviewer group's minimum for this run: the officer's, else the program file's."""
-    groups = {g.code: g.minimum for g in config.reviewer_groups}
-    unknown = sorted(set(params.group_minimums) - set(groups))
-    if unknown:
-        raise InvalidInput(
-            "group_minimums",
-            f"no reviewer group {', '.join(unknown)}; the program's groups: "
-            f"{', '.join(groups) or 'none'}",
-        )
-    return groups | params.group_minimums
-
-
 def _labels_and_rules(
     found: CallConflicts, config: ProgramConfig, params: AssignmentParams
 ) -> tuple[list[str | None], list[DiversityRule]]:
-    minimums = group_minimums(config, params)
-    places = [(g.code, set(config.place_countries(g.countries))) for g in config.reviewer_groups]
-
-    def group_of(country: str) -> str | None:
-        return next((code for code, countries in places if country in countries), None)
-
-    countries = [e.researcher.country for e in found.entries]
-    rules = [DiversityRule(code, m) for code, m in minimums.items() if m]
-    if not params.outside_minimum:
-        return [group_of(c) for c in countries], rules
-    involved = {frozenset(m.country for m in found.members[p.id]) for p in found.proposals}
-    common = frozenset.intersection(*involved) if involved else frozenset()
-    for code, group in places:
-        if minimums[code] and not group <= common:
-            raise InvalidInput(
-                f"group_minimums.{code}",
-                "must be 0 with the outside rule",
-                "the solver takes one label per reviewer, so the outside rule replaces the "
-                f"groups that reach outside the proposals' countries: set the {code} "
-                "minimum to 0",
-            )
-    if len(involved) > 1:
-        raise InvalidInput(
-            "outside_minimum",
-            "needs proposals that all involve the same countries",
-            f"the outside rule is exact only when every proposal involves the same "
-            f"countries; this call's proposals involve {len(involved)} different sets "
-            "(declare national conflicts instead, or leave the rule off)",
-        )
-    inside = next(iter(involved), frozenset())
-    labels: list[str | None] = []
-    for c in countries:
-        label = group_of(c)
-        if label is not None and minimums[label]:
-            labels.append(label)
-        else:
-            labels.append(OUTSIDE if c not in inside else None)
-    rules.append(DiversityRule(OUTSIDE, params.outside_minimum))
-    return labels, rules
+    """The run's labels and rules (see ``review.assignment_model``) for the call's facts."""
+    minimums = group_minimums(
+        {g.code: g.minimum for g in config.reviewer_groups}, params.group_minimums
+    )
+    groups = [
+        (g.code, frozenset(config.place_countries(g.countries))) for g in config.reviewer_groups
+    ]
+    return labels_and_rules(
+        [e.researcher.country for e in found.entries],
+        [frozenset(m.country for m in found.members[p.id]) for p in found.proposals],
+        groups,
+        minimums,
+        params.outside_minimum,
+    )
 
 
 def build_problem(
@@ -328,45 +291,16 @@ def run_assignment(
         )
         or 0
     ) + 1
-    per_proposal = {
-        p.reference: round(float(v), 6)
-        for p, v in zip(problem.proposals, result.per_proposal, strict=True)
-    }
-    histogram = Counter(int(x) for x in result.loads)
-    body = {
-        "pairs": [
-            {
-                "proposal": problem.proposals[pair.proposal].reference,
-                "reviewer": problem.found.entries[pair.reviewer].profile.id,
-                "affinity": round(pair.affinity, 6),
-            }
-            for pair in result.pairs
-        ],
-        "per_proposal": per_proposal,
-        "min_per_proposal": round(result.min_per_proposal, 6),
-        "min_pair_affinity": round(min((p.affinity for p in result.pairs), default=0.0), 6),
-        "load_histogram": {str(k): histogram[k] for k in sorted(histogram)},
-        "loads": {
-            str(e.profile.id): int(n)
-            for e, n in zip(problem.found.entries, result.loads, strict=True)
-        },
-        "k": int(problem.k[0]),
-        "labels": {
-            str(e.profile.id): label
-            for e, label in zip(problem.found.entries, problem.labels, strict=True)
-        },
-        "rules": [{"group": r.group, "minimum": r.minimum} for r in problem.rules],
-        "solver": result.solver,
-        "status": result.status,
-        "objective": round(result.objective, 6),
-        "proven_optimal": result.proven_optimal,
-        "seconds": round(result.seconds, 3),
-        "conflicts": int(problem.found.conflicts.matrix.sum()),
-        "conflict_kinds": problem.found.conflicts.count_by_kind(),
-        "proposals": len(problem.proposals),
-        "reviewers": len(problem.found.entries),
-        "embedding": problem.embedding,
-    }
+    body = run_record(
+        result,
+        references=[p.reference for p in problem.proposals],
+        reviewer_ids=[e.profile.id for e in problem.found.entries],
+        labels=problem.labels,
+        rules=problem.rules,
+        k=int(problem.k[0]),
+        conflicts=problem.found.conflicts,
+        embedding=problem.embedding,
+    )
     run = AssignmentRun(
         call_id=call.id,
         version=version,
