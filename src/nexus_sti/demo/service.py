@@ -28,9 +28,10 @@ from nexus_sti.algorithms.calibration import ReviewScores, calibrate_scores
 from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.countries import ASEAN_MEMBERS, ISO3_CODES, country
-from nexus_sti.core.errors import Conflict, RuleViolation
+from nexus_sti.core.errors import Conflict
 from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
+from nexus_sti.demo.plan import CallSlot, demo_tracks, plan_proposals
 from nexus_sti.demo.review_seed import remove_review_demo, seed_review_demo
 from nexus_sti.demo.reviews import Criterion, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
@@ -47,7 +48,6 @@ from nexus_sti.programs.loader import (
     stored_program,
 )
 from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.programs.model import Track as TrackConfig
 from nexus_sti.programs.service import current_program, load_program
 from nexus_sti.programs.tables import ProgramVersion
 from nexus_sti.proposals.tables import (
@@ -162,32 +162,10 @@ def remove_demo_data(session: Session) -> None:
         session.execute(delete(table).where(table.synthetic.is_(True)))
 
 
-def seed_demo(
-    session: Session,
-    *,
-    actor: Actor,
-    hasher_hash: Callable[[str], str],
-    program: ProgramVersion,
-    params: DemoParams,
-    seed: int,
-    now: datetime,
-    replace: bool = False,
-    progress: Progress_ = _no_progress,
-) -> DemoDataset:
-    """Generate the data set for ``seed`` and store it, with one audit entry, in one commit."""
-    require(actor, "demo.seed", "load the demo data set")
-    config = stored_program(program.config_text, program.source_name)
-    tracks = demo_tracks(config)
-    if has_demo_data(session):
-        if not replace:
-            raise Conflict("demo data is already loaded; pass replace to load it again")
-        remove_demo_data(session)
-    dataset = generate_demo(params, np.random.default_rng(seed))
-    total = 6
-    progress("organisations", 0, total)
-    org_ids: dict[int, int] = {}
-    for o in dataset.organisations:
-        row = Organisation(
+def _store_people(session: Session, dataset: DemoDataset) -> tuple[dict[int, int], dict[int, int]]:
+    """Store the organisations and researchers; their generator keys -> database ids."""
+    organisations = [
+        Organisation(
             name=o.name,
             local_name=o.local_name,
             country=o.country,
@@ -195,11 +173,11 @@ def seed_demo(
             size_weight=float(o.size_weight),
             synthetic=True,
         )
-        session.add(row)
-        session.flush()
-        org_ids[o.key] = row.id
-    progress("researchers", 1, total)
-    res_ids: dict[int, int] = {}
+        for o in dataset.organisations
+    ]
+    session.add_all(organisations)
+    session.flush()
+    org_ids = {o.key: row.id for o, row in zip(dataset.organisations, organisations, strict=True)}
     researchers = [
         Researcher(
             organisation_id=org_ids[r.organisation_key],
@@ -219,74 +197,13 @@ def seed_demo(
     ]
     session.add_all(researchers)
     session.flush()
-    for demo_researcher, stored in zip(dataset.researchers, researchers, strict=True):
-        res_ids[demo_researcher.key] = stored.id
-    progress("calls and proposals", 2, total)
-    calls = _demo_calls(session, program, config, set(tracks.values()), now)
-    agency = config.implementing_agency
-    proposals = []
-    for p in dataset.proposals:
-        call = calls[tracks[p.track]]
-        proposals.append(
-            Proposal(
-                call_id=call.id,
-                reference=f"{call.reference}-{p.key:04d}",
-                track=call.track,
-                area=p.area,
-                secondary_areas=[],
-                keywords=[],
-                title=p.title,
-                abstract=p.abstract,
-                lead_researcher_id=res_ids[p.lead_key],
-                requested_amount=Decimal(p.requested_jpy) if agency else Decimal(0),
-                currency=config.track(call.track).budget_currency,
-                duration_months=_within(p.duration_months, config.track(call.track)),
-                status="submitted",
-                stage="full",
-                version=1,
-                content_digest="",
-                submitted_at=call.closes_at - timedelta(days=1),
-                synthetic=True,
-            )
-        )
-    session.add_all(proposals)
-    session.flush()
-    progress("consortium members", 3, total)
-    roles = stored_roles(config)
-    people = {r.key: r for r in dataset.researchers}
-    orgs = {o.key: o for o in dataset.organisations}
-    members = [
-        ProposalMember(
-            proposal_id=row.id,
-            researcher_id=res_ids[m.researcher_key],
-            organisation_id=org_ids[m.organisation_key],
-            name=people[m.researcher_key].name.latin,
-            email=people[m.researcher_key].email,
-            orcid=people[m.researcher_key].orcid,
-            organisation_name=orgs[m.organisation_key].name,
-            country=m.country,
-            sector=SECTOR_OF_KIND[orgs[m.organisation_key].kind],
-            role=roles[m.role],
-            confirmation="confirmed",
-        )
-        for p, row in zip(dataset.proposals, proposals, strict=True)
-        for m in p.members
-    ]
-    session.add_all(members)
-    session.flush()
-    _demo_budgets_and_attachments(
-        session,
-        proposals,
-        members,
-        calls,
-        agency.code if agency else None,
-        roles["lead"],
-        now,
-        np.random.default_rng(seed + 1),
-    )
-    _demo_cofunding(session, proposals, members, calls, config, np.random.default_rng(seed + 2))
-    _demo_scores(session, proposals, dataset, config, now, np.random.default_rng(seed + 3))
-    progress("mobility", 4, total)
+    res_ids = {r.key: row.id for r, row in zip(dataset.researchers, researchers, strict=True)}
+    return org_ids, res_ids
+
+
+def _store_mobility(
+    session: Session, dataset: DemoDataset, org_ids: dict[int, int], res_ids: dict[int, int]
+) -> None:
     session.add_all(
         MobilityApplicant(
             researcher_id=res_ids[a.researcher_key],
@@ -310,6 +227,100 @@ def seed_demo(
         )
         for h in dataset.host_offers
     )
+
+
+def seed_demo(
+    session: Session,
+    *,
+    actor: Actor,
+    hasher_hash: Callable[[str], str],
+    program: ProgramVersion,
+    params: DemoParams,
+    seed: int,
+    now: datetime,
+    replace: bool = False,
+    progress: Progress_ = _no_progress,
+) -> DemoDataset:
+    """Generate the data set for ``seed`` and store it, with one audit entry, in one commit."""
+    require(actor, "demo.seed", "load the demo data set")
+    config = stored_program(program.config_text, program.source_name)
+    tracks = demo_tracks(config)
+    if has_demo_data(session):
+        if not replace:
+            raise Conflict("demo data is already loaded; pass replace to load it again")
+        remove_demo_data(session)
+    dataset = generate_demo(params, np.random.default_rng(seed))
+    total = 6
+    progress("organisations", 0, total)
+    progress("researchers", 1, total)
+    org_ids, res_ids = _store_people(session, dataset)
+    progress("calls and proposals", 2, total)
+    calls = _demo_calls(session, program, config, set(tracks.values()), now)
+    plan = plan_proposals(
+        dataset,
+        config,
+        {t: CallSlot(c.reference, c.track, c.closes_at) for t, c in calls.items()},
+    )
+    proposals = [
+        Proposal(
+            call_id=calls[p.call_track].id,
+            reference=p.reference,
+            track=p.call_track,
+            area=p.area,
+            secondary_areas=[],
+            keywords=[],
+            title=p.title,
+            abstract=p.abstract,
+            lead_researcher_id=res_ids[p.lead_key],
+            requested_amount=p.requested_amount,
+            currency=p.currency,
+            duration_months=p.duration_months,
+            status="submitted",
+            stage="full",
+            version=1,
+            content_digest="",
+            submitted_at=p.submitted_at,
+            synthetic=True,
+        )
+        for p in plan
+    ]
+    session.add_all(proposals)
+    session.flush()
+    progress("consortium members", 3, total)
+    members = [
+        ProposalMember(
+            proposal_id=row.id,
+            researcher_id=res_ids[m.researcher_key],
+            organisation_id=org_ids[m.organisation_key],
+            name=m.name,
+            email=m.email,
+            orcid=m.orcid,
+            organisation_name=m.organisation_name,
+            country=m.country,
+            sector=m.sector,
+            role=m.role,
+            confirmation="confirmed",
+        )
+        for p, row in zip(plan, proposals, strict=True)
+        for m in p.members
+    ]
+    session.add_all(members)
+    session.flush()
+    agency = config.implementing_agency
+    _demo_budgets_and_attachments(
+        session,
+        proposals,
+        members,
+        calls,
+        agency.code if agency else None,
+        config.lead_role.code,
+        now,
+        np.random.default_rng(seed + 1),
+    )
+    _demo_cofunding(session, proposals, members, calls, config, np.random.default_rng(seed + 2))
+    _demo_scores(session, proposals, dataset, config, now, np.random.default_rng(seed + 3))
+    progress("mobility", 4, total)
+    _store_mobility(session, dataset, org_ids, res_ids)
     progress("accounts", 5, total)
     _add_demo_accounts(session, dataset, res_ids, hasher_hash, now)
     session.flush()
@@ -338,42 +349,6 @@ def seed_demo(
     session.commit()
     progress("done", total, total)
     return dataset
-
-
-def _within(months: int, track: TrackConfig) -> int:
-    """The generated duration, moved into the track's range (NEXUS's ranges hold them all)."""
-    return min(max(months, track.min_duration_months), track.max_duration_months)
-
-
-def demo_tracks(config: ProgramConfig) -> dict[str, str]:
-    """The generator's proposal shapes (bilateral, regional) -> the program's research tracks
-    that hold them: tracks of those codes where the program has them (NEXUS), else its first
-    research track for both."""
-    research = [t.code for t in config.tracks if t.kind == "research"]
-    if not research:
-        raise RuleViolation(
-            "demo.tracks",
-            f"program {config.program.code!r} has no research track for the demo's proposals",
-        )
-    return {
-        shape: shape if shape in research else research[0] for shape in ("bilateral", "regional")
-    }
-
-
-def stored_roles(config: ProgramConfig) -> dict[str, str]:
-    """The generator's consortium roles -> the program's role codes: the project lead, a
-    country team's lead (a member where the program has no such role) and the members."""
-    member = next(r.code for r in config.roles if r.kind == "member")
-    country_lead = config.role_of_kind("country_lead")
-    return {
-        "lead": config.lead_role.code,
-        "co_lead": country_lead.code if country_lead else member,
-        "partner": member,
-        "industry": member,
-    }
-
-
-SECTOR_OF_KIND = {"university": "university", "institute": "institute", "company": "industry"}
 
 
 def _demo_calls(
