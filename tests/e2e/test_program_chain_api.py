@@ -22,7 +22,7 @@ from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
 from nexus_sti.programs.loader import load_preset
 from nexus_sti.programs.service import load_program
-from nexus_sti.review import pool
+from nexus_sti.review.service import pool
 from tests.service.test_program_chain import (
     COMMENTS,
     HASHER,

@@ -33,8 +33,8 @@ from nexus_sti.proposals import files, screening
 from nexus_sti.proposals import service as proposals
 from nexus_sti.proposals.model import parse_content
 from nexus_sti.proposals.tables import Proposal
-from nexus_sti.review import assignments, pool, reviews
-from nexus_sti.review.assignments import AssignmentParams
+from nexus_sti.review.service import assignments, pool, reviews
+from nexus_sti.review.service.assignments import AssignmentParams
 from nexus_sti.review.tables import ReviewAssignment
 from nexus_sti.selection import service as selection
 from nexus_sti.selection.awards import awards_360giving

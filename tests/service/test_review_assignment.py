@@ -19,8 +19,8 @@ from nexus_sti.people.tables import Researcher
 from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.db import utcnow
-from nexus_sti.review import assignments, pool
-from nexus_sti.review.assignments import AssignmentParams
+from nexus_sti.review.service import assignments, pool
+from nexus_sti.review.service.assignments import AssignmentParams
 from nexus_sti.review.tables import (
     CallReviewer,
     EmbeddingVector,

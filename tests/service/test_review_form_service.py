@@ -15,7 +15,7 @@ from nexus_sti.calls.tables import Call
 from nexus_sti.core.access import Actor, Role
 from nexus_sti.core.errors import Conflict, InvalidInput, PermissionDenied
 from nexus_sti.platform.context import Platform
-from nexus_sti.review import form_service
+from nexus_sti.review.service import forms as form_service
 from nexus_sti.review.tables import Review, ReviewAssignment, ReviewForm
 from tests.service.test_review_reviews import (
     CALL,

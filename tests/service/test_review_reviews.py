@@ -25,8 +25,8 @@ from nexus_sti.platform.auditlog import AuditEntry
 from nexus_sti.platform.context import Platform
 from nexus_sti.programs.service import current_program
 from nexus_sti.proposals.tables import Proposal
-from nexus_sti.review import reviews
 from nexus_sti.review.forms import default_form
+from nexus_sti.review.service import reviews
 from nexus_sti.review.tables import (
     ProposalScore,
     Review,

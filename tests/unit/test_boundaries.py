@@ -12,8 +12,11 @@ PURE = [
     SRC / "calls" / "workflow.py",
     SRC / "calls" / "deadlines.py",
     SRC / "review" / "conflicts.py",
-    *(SRC / "review" / f"{m}.py" for m in ("forms", "ranking", "batch")),
-    *(SRC / "selection" / f"{m}.py" for m in ("problem_io", "publish", "workflow")),
+    *(
+        SRC / "review" / f"{m}.py"
+        for m in ("forms", "ranking", "batch", "scoring", "assignment_model")
+    ),
+    *(SRC / "selection" / f"{m}.py" for m in ("model", "problem_io", "publish", "workflow")),
     SRC / "review" / "workflow.py",
     SRC / "proposals" / "workflow.py",
     *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
@@ -32,6 +35,7 @@ PURE = [
             "records",
             "reviews",
             "expertise_set",
+            "plan",
         )
     ),
 ]
@@ -50,8 +54,9 @@ def imports_of(path: Path) -> set[str]:
 
 
 def test_pure_modules_import_no_shell() -> None:
-    files = [f for p in PURE if p.exists() for f in ([p] if p.is_file() else p.rglob("*.py"))]
-    assert files
+    missing = [str(p.relative_to(SRC)) for p in PURE if not p.exists()]
+    assert not missing, f"listed as pure but gone (renamed?): {missing}"
+    files = [f for p in PURE for f in ([p] if p.is_file() else p.rglob("*.py"))]
     for f in files:
         bad = {i for i in imports_of(f) if i.startswith(FORBIDDEN)}
         assert not bad, f"{f.relative_to(SRC)} imports {bad}"
@@ -187,3 +192,41 @@ def test_no_new_context_reads_another_contexts_tables() -> None:
             if len(parts) > 2 and parts[2] == "tables" and parts[1] != rel.parts[0]:
                 reads.add((rel.parts[0], parts[1]))
     assert not reads, f"contexts reading another context's tables: {sorted(reads)}"
+
+
+# Where each job lives in a context, whatever the context: the same file names everywhere.
+JOB_FILES = {
+    "table classes": ("tables",),
+    "web routers": ("api", "pages"),
+    "command groups": ("cli",),
+}
+
+
+def _jobs_in(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    jobs = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(b) == "Base" for b in node.bases):
+            jobs.add("table classes")
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "APIRouter":
+            jobs.add("web routers")
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in ("typer.Typer", "Typer"):
+            jobs.add("command groups")
+    return jobs
+
+
+def test_each_job_lives_in_the_file_of_its_name() -> None:
+    """Tables in ``tables.py``, routes in ``api``/``pages``, command groups in ``cli.py``, and
+    the API's request shapes in ``schemas.py`` (not inline in the routes)."""
+    misplaced = []
+    for f in SRC.rglob("*.py"):
+        rel = f.relative_to(SRC)
+        if len(rel.parts) < 2 or _layer(rel.parts[0]) != CONTEXT_LAYER:
+            continue
+        names = {rel.parts[1].removesuffix(".py"), f.stem}
+        for job in _jobs_in(f):
+            if not names & set(JOB_FILES[job]):
+                misplaced.append(f"{rel}: {job}")
+        if names & {"api", "pages"} and re.search(r"^class \w+\(BaseModel\)", f.read_text(), re.M):
+            misplaced.append(f"{rel}: API shapes belong in schemas.py")
+    assert not misplaced, misplaced

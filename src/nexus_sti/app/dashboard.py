@@ -25,7 +25,7 @@ from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render
 from nexus_sti.programs.service import current_program
 from nexus_sti.proposals.queries import call_statistics, list_proposals
-from nexus_sti.review.reviews import my_assignments
+from nexus_sti.review.service.reviews import my_assignments
 
 router = APIRouter(include_in_schema=False)
 

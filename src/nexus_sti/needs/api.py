@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
@@ -14,6 +13,7 @@ from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.core.errors import NotFound
 from nexus_sti.needs import service
 from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
+from nexus_sti.needs.schemas import TargetDecisionCreate
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.openapi import answers_as
@@ -103,11 +103,6 @@ def read_targets(
     if format == "csv":
         return _csv(targets_csv(body), f"targets-{params.track}.csv")
     return body
-
-
-class TargetDecisionCreate(BaseModel):
-    parameters: TargetParams
-    note: str = Field("", max_length=500)
 
 
 @router.post("/decisions", status_code=201)

@@ -1,7 +1,7 @@
 """The rules of a reviewer assignment, apart from any query: which label each reviewer takes
 and which diversity rules a run enforces (from the program's reviewer groups and the officer's
 choices), and the decision record a solved run stores. Plain values in, plain values out;
-``review.assignments`` reads the call and writes the run."""
+``review.service.assignments`` reads the call and writes the run."""
 
 from __future__ import annotations
 

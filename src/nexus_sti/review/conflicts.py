@@ -23,7 +23,7 @@ The country rule is *not* a conflict. A reviewer based in one of a proposal's ow
 still review it; the rule "at least one reviewer from outside the countries involved" is a
 diversity rule for the solver. :func:`outside_matrix` says, per pair, whether the reviewer is
 outside the proposal's countries; the assignment service turns that into the solver's reviewer
-label ``"outside"`` (see ``review/assignments.py`` for when that label is exact).
+label ``"outside"`` (see ``review/assignment_model.py`` for when that label is exact).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ calibrated (``algorithms/calibration.py``) with each review weighted by its revi
 confidence, and the record says, per proposal, the calibrated score, its interval, the raw mean,
 the disagreement and the per-criterion means, and, per reviewer, the estimated leniency.
 
-``review/reviews.py`` reads the reviews, calls :func:`calibration_record` and stores the run and
-the proposals' scores; tests call it with reviews made by hand.
+``review/service/reviews.py`` reads the reviews, calls :func:`calibration_record` and stores
+the run and the proposals' scores; tests call it with reviews made by hand.
 """
 
 from __future__ import annotations

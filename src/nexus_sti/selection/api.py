@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Body
-from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
@@ -24,6 +23,7 @@ from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
+from nexus_sti.selection.schemas import DecisionCreate, RunCreate
 from nexus_sti.selection.tables import Award, SelectionRun
 
 router = APIRouter(prefix="/api/v1/selection", tags=["selection"])
@@ -65,11 +65,6 @@ def preview(
     """Solve the call's selection under ``params`` and return the result; nothing is saved."""
     outcome = service.preview(session, actor=actor, call_reference=reference, params=params)
     return outcome.result_json()
-
-
-class RunCreate(BaseModel):
-    parameters: SelectionParams = SelectionParams()
-    note: str = Field("", max_length=500)
 
 
 @router.post("/calls/{reference}/runs", status_code=201)
@@ -117,11 +112,6 @@ def read_runs(
 def read_run(run_id: int, actor: ApiActor, session: SessionDep) -> dict[str, Any]:
     """The whole decision record: parameters, the problem as solved, seed, solver and result."""
     return run_summary(service.get_run(session, actor=actor, run_id=run_id), full=True)
-
-
-class DecisionCreate(BaseModel):
-    approve: bool
-    note: str = Field(min_length=1, max_length=4000)
 
 
 @router.post("/runs/{run_id}/decision")

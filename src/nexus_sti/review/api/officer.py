@@ -4,18 +4,24 @@ invitation (``review.submit``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep
-from nexus_sti.review import assignments, form_service, pool
-from nexus_sti.review.assignments import AssignmentParams
-from nexus_sti.review.forms import MAX_REVIEWS_PER_PROPOSAL
+from nexus_sti.review.schemas import (
+    Answer,
+    CriterionRow,
+    Invitation,
+    ReviewFormRead,
+    ReviewFormUpdate,
+    SwapCreate,
+)
+from nexus_sti.review.service import assignments, pool
+from nexus_sti.review.service import forms as form_service
+from nexus_sti.review.service.assignments import AssignmentParams
 from nexus_sti.review.tables import AssignmentRun
 
 router = APIRouter(prefix="/api/v1/review", tags=["review"])
@@ -64,13 +70,6 @@ def read_pool(reference: str, actor: ApiActor, session: SessionDep) -> list[dict
     return [pool_entry(e) for e in pool.list_pool(session, actor=actor, call_reference=reference)]
 
 
-class Invitation(BaseModel):
-    reviewer_ids: list[int] | None = Field(
-        None, description="reviewer profile ids; leave out to invite every available reviewer"
-    )
-    max_load: int | None = Field(None, ge=0, le=pool.MAX_LOAD_LIMIT)
-
-
 @router.post("/calls/{reference}/pool", status_code=201)
 def invite(
     reference: str, body: Invitation, actor: ApiActor, session: SessionDep
@@ -84,11 +83,6 @@ def invite(
         now=utcnow(),
     )
     return {"invited": [a.reviewer_id for a in added]}
-
-
-class Answer(BaseModel):
-    accept: bool
-    max_load: int | None = Field(None, ge=0, le=pool.MAX_LOAD_LIMIT)
 
 
 @router.post("/calls/{reference}/invitation")
@@ -168,12 +162,6 @@ def read_assignment(reference: str, actor: ApiActor, session: SessionDep) -> dic
     }
 
 
-class SwapCreate(BaseModel):
-    proposal: str = Field(description="proposal reference")
-    old_reviewer_id: int
-    new_reviewer_id: int
-
-
 @router.post("/calls/{reference}/swaps", status_code=201)
 def create_swap(
     reference: str, body: SwapCreate, actor: ApiActor, session: SessionDep
@@ -195,45 +183,6 @@ def create_swap(
         "reviewer_id": row.reviewer_id,
         "affinity": row.affinity,
     }
-
-
-class CriterionRow(BaseModel):
-    """One criterion of a review form; numbers are checked by the form rules (the error names
-    ``criteria[i].field`` and the rule)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    code: str = Field(description="unique, lower-case: a letter, then letters, digits, _ or -")
-    name: str
-    description: str = ""
-    weight: float = Field(1.0, description="> 0; the total is the weighted sum of the marks")
-    scale_min: float = 0.0
-    scale_max: float = 5.0
-    step: float = Field(0.5, description="> 0, dividing the scale into whole steps")
-    threshold: float | None = Field(None, description="a mark on the scale, or null for none")
-
-
-class ReviewFormRead(BaseModel):
-    call: str
-    source: str = Field(description="call (its own form) or program (the program's criteria)")
-    criteria: list[CriterionRow]
-    total_threshold: float | None
-    reviews_per_proposal: int
-    due_at: datetime | None
-    reminder_days: list[int]
-    submitted_reviews: int
-    locked: bool = Field(description="criteria and scales are fixed once a review is submitted")
-    suggested: list[CriterionRow] = Field(description="criteria the officer may want to add")
-
-
-class ReviewFormUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    criteria: list[CriterionRow]
-    total_threshold: float | None = None
-    reviews_per_proposal: int = Field(3, ge=1, le=MAX_REVIEWS_PER_PROPOSAL)
-    due_at: datetime = Field(description="ISO 8601 with a time zone, in the future")
-    reminder_days: list[int] = Field(default_factory=list, description="days before due_at")
 
 
 def form_read(current: form_service.CallReviewForm) -> ReviewFormRead:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep
-from nexus_sti.review import reviews
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, parse_tie_breaks
+from nexus_sti.review.schemas import CalibrationIn, ConflictIn, ReviewIn
+from nexus_sti.review.service import reviews
 from nexus_sti.review.tables import CalibrationRun, Review
 
 router = APIRouter(prefix="/api/v1/review", tags=["review"])
@@ -84,12 +84,6 @@ def my_assignment(assignment_id: int, actor: ApiActor, session: SessionDep) -> d
     }
 
 
-class ReviewIn(BaseModel):
-    scores: dict[str, float | None] = Field(default_factory=dict)
-    comments: str = Field("", max_length=20000)
-    confidence: int | None = None
-
-
 @router.put("/my/{assignment_id}/draft")
 def save_draft(
     assignment_id: int, body: ReviewIn, actor: ApiActor, session: SessionDep
@@ -124,10 +118,6 @@ def submit_review(
     return review_body(review) or {}
 
 
-class ConflictIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=4000)
-
-
 @router.post("/my/{assignment_id}/conflict", status_code=201)
 def declare_conflict(
     assignment_id: int, body: ConflictIn, actor: ApiActor, session: SessionDep
@@ -148,13 +138,6 @@ def calibration_body(run: CalibrationRun) -> dict[str, Any]:
         "created_at": run.created_at.isoformat(),
         "result": run.result,
     }
-
-
-class CalibrationIn(BaseModel):
-    level: float = Field(0.9, gt=0, lt=1)
-    reviewer_scale: bool = False
-    disagreement_threshold: float | None = Field(None, ge=0)
-    confidence_weights: bool = True
 
 
 @router.post("/calls/{reference}/calibration", status_code=201)

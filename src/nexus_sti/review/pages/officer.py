@@ -6,9 +6,9 @@ per-proposal affinity, load histogram, the rules the active assignment now break
 and the call's review form (criteria, scales, weights, thresholds, deadline, reminders). The
 profile and relation form parsers here are shared with the reviewer's own pages.
 
-Pages read and write through the service modules (``pool``, ``assignments``,
-``form_service``), never the tables. Every form that changes state posts the session's CSRF
-token.
+Pages read and write through the use-case modules of ``review.service`` (``pool``,
+``assignments``, ``forms``), never the tables. Every form that changes state posts the
+session's CSRF token.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
-from nexus_sti.review import assignments, form_service, pool
-from nexus_sti.review.assignments import AssignmentParams
 from nexus_sti.review.conflicts import orcid_key
 from nexus_sti.review.forms import CriterionSpec
+from nexus_sti.review.service import assignments, pool
+from nexus_sti.review.service import forms as form_service
+from nexus_sti.review.service.assignments import AssignmentParams
 from nexus_sti.review.tables import ReviewerProfile
 
 router = APIRouter(include_in_schema=False)

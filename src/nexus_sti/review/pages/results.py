@@ -18,8 +18,8 @@ from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
-from nexus_sti.review import reviews
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, RankedRow, parse_tie_breaks
+from nexus_sti.review.service import reviews
 
 router = APIRouter(include_in_schema=False)
 

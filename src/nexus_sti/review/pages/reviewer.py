@@ -26,7 +26,6 @@ from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from nexus_sti.people.queries import researcher_card
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
-from nexus_sti.review import pool, reviews
 from nexus_sti.review.forms import parse_mark
 from nexus_sti.review.pages.officer import (
     ProfileForm,
@@ -35,6 +34,7 @@ from nexus_sti.review.pages.officer import (
     relation_input,
     typed_profile,
 )
+from nexus_sti.review.service import pool, reviews
 
 router = APIRouter(include_in_schema=False)
 

@@ -27,7 +27,7 @@ from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.forms import CriterionSpec, FormSpec, validate_form_settings
-from nexus_sti.review.reviews import form_of
+from nexus_sti.review.service.reviews import form_of
 from nexus_sti.review.tables import Review, ReviewAssignment, ReviewForm
 
 if TYPE_CHECKING:

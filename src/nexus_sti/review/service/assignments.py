@@ -60,7 +60,7 @@ from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import ProposalCard
 from nexus_sti.review.assignment_model import group_minimums, labels_and_rules, run_record
 from nexus_sti.review.conflicts import DEFAULT_COAUTHORSHIP_YEARS
-from nexus_sti.review.pool import CallConflicts, call_conflicts
+from nexus_sti.review.service.pool import CallConflicts, call_conflicts
 from nexus_sti.review.tables import (
     AssignmentRun,
     Review,
