@@ -12,7 +12,7 @@ from nexus_sti.core.access import Actor
 from nexus_sti.core.countries import ASEAN_MEMBERS, COUNTRIES, country
 from nexus_sti.needs.service import current_assessment
 from nexus_sti.reference.snapshot import load_snapshot
-from tests.e2e.conftest import csrf_of, login
+from tests.e2e.conftest import api_token, csrf_of, login
 
 
 def table_rows(html: str, heading: str) -> list[list[str]]:
@@ -48,7 +48,14 @@ def test_officer_sees_the_index_with_chart_and_caveats(client: TestClient) -> No
     assert "moves the ranks most" in html
     assert "Indicators left out" in html
     assert "1,000 Monte Carlo draws" in html
-    assert "/api/v1/needs/index?format=csv" in html
+    assert 'href="/needs/index.csv"' in html
+    # The page's downloads open with the page's own session (no API token in a browser).
+    csv = client.get("/needs/index.csv")
+    assert csv.status_code == 200 and csv.text.startswith("\ufeff")
+    assert csv.headers["content-disposition"].startswith("attachment;")
+    index = client.get("/needs/index.json").json()
+    api = client.get("/api/v1/needs/index", headers=api_token(client, "officer")).json()
+    assert [c["iso3"] for c in index["countries"]] == [c["iso3"] for c in api["countries"]]
     for line in load_snapshot().attribution_lines():  # every source is credited on the page
         assert line in html
     rows = table_rows(page.text, "The index, country by country")

@@ -16,6 +16,7 @@ from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv,
 from nexus_sti.needs.schemas import TargetDecisionCreate
 from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import csv_download
 from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import SessionDep, get_platform
 
@@ -29,11 +30,7 @@ def _index_file(request: Request) -> Path | None:
 
 
 def _csv(text: str, filename: str) -> Response:
-    return Response(
-        "\ufeff" + text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_download(text, filename)
 
 
 @router.get("/index", responses=answers_as("application/json", "text/csv"))

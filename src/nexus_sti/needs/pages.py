@@ -24,6 +24,7 @@ from nexus_sti.core.countries import country
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.charts import capacity_chart, indicator_series_chart, shares_chart
+from nexus_sti.needs.export import assessment_csv, assessment_json
 from nexus_sti.needs.service import (
     country_series,
     current_assessment,
@@ -41,6 +42,7 @@ from nexus_sti.needs.targets import (
     target_countries,
 )
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import csv_download, json_download
 from nexus_sti.platform.webdeps import SessionDep, get_platform, render, require_csrf
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
@@ -92,6 +94,20 @@ def needs_overview(request: Request, user: PageUser) -> Response:
         areas=[(priority_area(a.area).name, a) for a in assessment.areas],
         sources=load_snapshot().attribution_lines(),
     )
+
+
+@router.get("/needs/index.json")
+def needs_index_json(request: Request, user: PageUser) -> Response:
+    """The index as the API gives it (schema nexus-needs-index/1), for the signed-in reader."""
+    assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
+    return json_download(assessment_json(assessment), "needs-index.json")
+
+
+@router.get("/needs/index.csv")
+def needs_index_csv(request: Request, user: PageUser) -> Response:
+    """One row per country and indicator."""
+    assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
+    return csv_download(assessment_csv(assessment), "needs-index.csv")
 
 
 @router.get("/needs/countries/{iso3}")

@@ -59,6 +59,13 @@ _UNSAFE_IN_NAME = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # changes them so concurrent uploads cannot leave either one changed.
 _PARSE_LOCK = threading.Lock()
 
+# The documents a proposal may carry, with the words the pages use for them.
+ATTACHMENT_KINDS: dict[str, str] = {
+    "project_description": "Project description",
+    "budget_justification": "Budget justification",
+    "letter_of_support": "Letter of support",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class AttachmentLimits:

@@ -12,7 +12,7 @@ from nexus_sti.core.access import Actor
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
-from nexus_sti.proposals.attachments import check_attachment
+from nexus_sti.proposals.attachments import ATTACHMENT_KINDS, check_attachment
 from nexus_sti.proposals.service import (
     content_of,
     open_call,
@@ -22,12 +22,6 @@ from nexus_sti.proposals.service import (
 )
 from nexus_sti.proposals.tables import Attachment
 from nexus_sti.proposals.workflow import PROPOSAL
-
-ATTACHMENT_KINDS: dict[str, str] = {
-    "project_description": "Project description",
-    "budget_justification": "Budget justification",
-    "letter_of_support": "Letter of support",
-}
 
 
 def save_attachment(

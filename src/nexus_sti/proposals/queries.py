@@ -18,7 +18,7 @@ from nexus_sti.core.access import Actor, Role, check, require
 from nexus_sti.core.errors import NotFound
 from nexus_sti.people.queries import researcher_names
 from nexus_sti.programs.service import program_version, program_versions
-from nexus_sti.proposals.tables import BudgetLine, Proposal, ProposalMember
+from nexus_sti.proposals.tables import Attachment, BudgetLine, Proposal, ProposalMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -458,3 +458,55 @@ def consortia(
             )
         )
     return members
+
+
+# --- a proposal's documents (for reviewers, through review's own checks) -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFacts:
+    """An attachment of a proposal, without its content."""
+
+    id: int
+    kind: str
+    filename: str
+    media_type: str
+    size: int
+    pages: int | None
+    uploaded_at: datetime
+
+
+_DOCUMENT_COLUMNS = (
+    Attachment.id,
+    Attachment.kind,
+    Attachment.filename,
+    Attachment.media_type,
+    Attachment.size,
+    Attachment.pages,
+    Attachment.uploaded_at,
+)
+
+
+def documents_of(session: Session, proposal_id: int) -> list[DocumentFacts]:
+    """The proposal's attachments in upload order (their content is not read)."""
+    rows = session.execute(
+        select(*_DOCUMENT_COLUMNS)
+        .where(Attachment.proposal_id == proposal_id)
+        .order_by(Attachment.id)
+    )
+    return [DocumentFacts(*row) for row in rows]
+
+
+def document_content(
+    session: Session, proposal_id: int, attachment_id: int
+) -> tuple[DocumentFacts, bytes] | None:
+    """One attachment of the proposal with its bytes, or None when the proposal has no such
+    attachment."""
+    row = session.execute(
+        select(*_DOCUMENT_COLUMNS, Attachment.content).where(
+            Attachment.id == attachment_id, Attachment.proposal_id == proposal_id
+        )
+    ).first()
+    if row is None:
+        return None
+    return DocumentFacts(*row[:-1]), bytes(row[-1])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
@@ -29,11 +28,12 @@ from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.countries import COUNTRIES
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import file_download
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, submission_clock
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals import files, service
+from nexus_sti.proposals.attachments import ATTACHMENT_KINDS
 from nexus_sti.proposals.eligibility import CallRules, Verdict
-from nexus_sti.proposals.files import ATTACHMENT_KINDS
 from nexus_sti.proposals.forms import (
     EditorForm,
     RawContent,
@@ -397,11 +397,7 @@ def download_attachment(
     a = files.get_attachment(
         session, actor=actor_for(user), reference=reference, attachment_id=attachment_id
     )
-    return Response(
-        a.content,
-        media_type=a.media_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(a.filename)}"},
-    )
+    return file_download(a.content, a.media_type, a.filename)
 
 
 # --- invitations (no login: the token in the link is the credential) ---------------------

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import file_download
 from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, parse_tie_breaks
 from nexus_sti.review.schemas import CalibrationIn, ConflictIn, ReviewIn
@@ -74,6 +76,20 @@ def my_assignment(assignment_id: int, actor: ApiActor, session: SessionDep) -> d
                 }
                 for m in members
             ],
+            "documents": [
+                {
+                    "id": d.id,
+                    "kind": d.kind,
+                    "filename": d.filename,
+                    "media_type": d.media_type,
+                    "size": d.size,
+                    "pages": d.pages,
+                    "url": f"/api/v1/review/my/{assignment_id}/documents/{d.id}",
+                }
+                for d in reviews.assignment_documents(
+                    session, actor=actor, assignment_id=assignment_id
+                )
+            ],
         },
         "form": {
             "criteria": view.form.spec.rows(),
@@ -82,6 +98,17 @@ def my_assignment(assignment_id: int, actor: ApiActor, session: SessionDep) -> d
         },
         "review": review_body(view.review),
     }
+
+
+@router.get("/my/{assignment_id}/documents/{attachment_id}")
+def my_assignment_document(
+    assignment_id: int, attachment_id: int, actor: ApiActor, session: SessionDep
+) -> Response:
+    """A document of the proposal under review (the assigned reviewer only)."""
+    facts, content = reviews.assignment_document(
+        session, actor=actor, assignment_id=assignment_id, attachment_id=attachment_id
+    )
+    return file_download(content, facts.media_type, facts.filename)
 
 
 @router.put("/my/{assignment_id}/draft")

@@ -25,7 +25,9 @@ from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RuleViolation
 from nexus_sti.people.queries import researcher_card
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import file_download
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.proposals.attachments import ATTACHMENT_KINDS
 from nexus_sti.review.forms import parse_mark
 from nexus_sti.review.pages.officer import (
     ProfileForm,
@@ -119,6 +121,8 @@ def _assignment_page(
         proposal=view.proposal,
         call=view.call,
         members=reviews.consortium_of(session, view.proposal.id),
+        documents=reviews.assignment_documents(session, actor=actor, assignment_id=assignment_id),
+        attachment_kinds=ATTACHMENT_KINDS,
         form=view.form.spec,
         values=values,
         deadline=deadline,
@@ -141,6 +145,17 @@ def assignment_page(
     assignment_id: int, request: Request, user: PageUser, session: SessionDep
 ) -> Response:
     return _assignment_page(request, user, session, assignment_id)
+
+
+@router.get("/review/my/{assignment_id}/documents/{attachment_id}")
+def assignment_document(
+    assignment_id: int, attachment_id: int, user: PageUser, session: SessionDep
+) -> Response:
+    """A document of the proposal under review, for the reviewer assigned to it only."""
+    facts, content = reviews.assignment_document(
+        session, actor=actor_for(user), assignment_id=assignment_id, attachment_id=attachment_id
+    )
+    return file_download(content, facts.media_type, facts.filename)
 
 
 async def _form_fields(request: Request) -> dict[str, str]:

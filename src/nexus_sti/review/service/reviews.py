@@ -29,9 +29,12 @@ from nexus_sti.people.queries import researcher_cards
 from nexus_sti.platform.auditlog import inputs_digest, record
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import (
+    DocumentFacts,
     MemberFacts,
     ProposalCard,
     consortia,
+    document_content,
+    documents_of,
     proposal_card,
     proposal_cards,
     references_of,
@@ -172,6 +175,28 @@ def my_assignment(session: Session, *, actor: Actor, assignment_id: int) -> Assi
     ):
         raise NotFound("review assignment", assignment_id)
     return _view(session, assignment)
+
+
+def assignment_documents(
+    session: Session, *, actor: Actor, assignment_id: int
+) -> list[DocumentFacts]:
+    """The documents of the proposal under one of the actor's own active, unconflicted
+    assignments (``NotFound`` otherwise, as :func:`my_assignment`)."""
+    view = my_assignment(session, actor=actor, assignment_id=assignment_id)
+    return documents_of(session, view.proposal.id)
+
+
+def assignment_document(
+    session: Session, *, actor: Actor, assignment_id: int, attachment_id: int
+) -> tuple[DocumentFacts, bytes]:
+    """One document of the proposal under one of the actor's own active, unconflicted
+    assignments, with its bytes; ``NotFound`` for anyone else and for another proposal's
+    document."""
+    view = my_assignment(session, actor=actor, assignment_id=assignment_id)
+    found = document_content(session, view.proposal.id, attachment_id)
+    if found is None:
+        raise NotFound("document", attachment_id)
+    return found
 
 
 def consortium_of(session: Session, proposal_id: int) -> list[MemberFacts]:
