@@ -26,6 +26,7 @@ EXPECTED: dict[str, set[Role]] = {
     "review.manage": {Role.ADMIN, Role.OFFICER},
     "review.submit": {Role.REVIEWER},
     "selection.read": {Role.ADMIN, Role.OFFICER},
+    "awards.read_country": {Role.ADMIN, Role.OFFICER, Role.FUNDING_PARTNER},
     "selection.run": {Role.ADMIN, Role.OFFICER},
     "selection.decide": {Role.ADMIN, Role.OFFICER},
 }

@@ -47,6 +47,7 @@ from nexus_sti.review.pages import results as review_results_pages
 from nexus_sti.review.pages import reviewer as review_reviewer_pages
 from nexus_sti.selection import api as selection_api
 from nexus_sti.selection import pages as selection_pages
+from nexus_sti.selection import port as selection_port
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 
@@ -82,6 +83,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.secret = session_secret(settings)
     app.state.layout = page_layout
     app.state.proposals_port = proposals_port.PORT
+    app.state.outcome_port = selection_port.PORT
     with platform.session() as session:
         app.state.synthetic_data = (
             session.scalar(select(Proposal.id).where(Proposal.synthetic.is_(True)).limit(1))

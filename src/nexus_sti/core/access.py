@@ -125,6 +125,12 @@ PERMISSIONS: dict[str, Permission] = {
             "declare conflicts, read assigned proposals and submit reviews",
         ),
         Permission("selection.read", _STAFF, "see selection runs, their explanations and awards"),
+        Permission(
+            "awards.read_country",
+            _STAFF | {Role.FUNDING_PARTNER},
+            "see the awards to projects with a country's teams",
+            country_scoped=True,
+        ),
         Permission("selection.run", _STAFF, "run a portfolio selection and save it for decision"),
         Permission("selection.decide", _STAFF, "approve or reject another officer's selection run"),
     )

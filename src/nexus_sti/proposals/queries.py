@@ -510,3 +510,51 @@ def document_content(
     if row is None:
         return None
     return DocumentFacts(*row[:-1]), bytes(row[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class FunderShare:
+    """What one funder pays a proposal over all years, in the funder's currency."""
+
+    funder: str
+    currency: str
+    amount: Decimal
+    countries: tuple[str, ...]  # the teams it pays for
+
+
+def funder_split(session: Session, proposal_id: int) -> list[FunderShare]:
+    """The proposal's budget by funder (and currency), from its budget lines."""
+    country_of = dict(
+        session.execute(
+            select(ProposalMember.id, ProposalMember.country).where(
+                ProposalMember.proposal_id == proposal_id
+            )
+        ).all()
+    )
+    totals: dict[tuple[str, str], Decimal] = {}
+    teams: dict[tuple[str, str], set[str]] = {}
+    for line in session.scalars(
+        select(BudgetLine).where(BudgetLine.proposal_id == proposal_id).order_by(BudgetLine.id)
+    ):
+        key = (line.funder, line.currency)
+        totals[key] = totals.get(key, Decimal(0)) + line.amount
+        if line.member_id in country_of:
+            teams.setdefault(key, set()).add(country_of[line.member_id])
+    return [
+        FunderShare(funder, currency, amount, tuple(sorted(teams.get((funder, currency), ()))))
+        for (funder, currency), amount in sorted(totals.items())
+    ]
+
+
+def with_country(session: Session, proposal_ids: Iterable[int], country: str) -> set[int]:
+    """Those of the proposals with a consortium member based in ``country``."""
+    return set(
+        session.scalars(
+            select(ProposalMember.proposal_id)
+            .where(
+                ProposalMember.proposal_id.in_(list(proposal_ids)),
+                ProposalMember.country == country,
+            )
+            .distinct()
+        )
+    )

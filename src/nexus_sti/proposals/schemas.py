@@ -32,6 +32,25 @@ class InvitationRead(BaseModel):
     link: str = Field(description="Send this to the member; it works once")
 
 
+class FunderShareRead(BaseModel):
+    funder: str
+    currency: str
+    amount: str = Field(description="decimal, in the funder's currency")
+    countries: list[str] = Field(description="the teams this funder pays for")
+
+
+class OutcomeRead(BaseModel):
+    """A decided proposal's outcome (present once an approved selection decided its call)."""
+
+    funded: bool
+    decided_at: datetime | None
+    award: str | None = Field(None, description="the award's reference (funded only)")
+    amount: str | None = None
+    currency: str | None = None
+    reason: str | None = Field(None, description="why the selection did not fund it")
+    funders: list[FunderShareRead] = []
+
+
 class ProposalDetail(BaseModel):
     reference: str
     call: str
@@ -45,6 +64,7 @@ class ProposalDetail(BaseModel):
     confirmations: list[str]
     checks: list[VerdictRead]
     invitations: list[InvitationRead] = []
+    outcome: OutcomeRead | None = None
 
 
 class ReceiptRead(BaseModel):

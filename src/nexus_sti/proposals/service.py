@@ -652,3 +652,21 @@ def versions_of(session: Session, *, actor: Actor, reference: str) -> list[Propo
             .order_by(ProposalVersion.version)
         )
     )
+
+
+def record_outcomes(
+    session: Session, *, actor: Actor, call_id: int, funded: set[str]
+) -> tuple[int, int]:
+    """An approved selection's outcome for the call's eligible proposals: those in ``funded``
+    become ``funded``, the others ``not_funded`` (through the proposal workflow). Adds to the
+    session; the caller records the decision and commits. Returns (funded, not funded)."""
+    fund = step(PROPOSAL, "eligible", "fund", actor.role)
+    not_fund = step(PROPOSAL, "eligible", "not_fund", actor.role)
+    counts = [0, 0]
+    for proposal in session.scalars(
+        select(Proposal).where(Proposal.call_id == call_id, Proposal.status == "eligible")
+    ):
+        chosen = proposal.reference in funded
+        proposal.status = fund if chosen else not_fund
+        counts[0 if chosen else 1] += 1
+    return counts[0], counts[1]

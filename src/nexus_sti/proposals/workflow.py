@@ -9,7 +9,7 @@ _APPLICANT = frozenset({Role.APPLICANT})
 
 PROPOSAL = Workflow(
     "proposal",
-    ("draft", "submitted", "withdrawn", "eligible", "ineligible"),
+    ("draft", "submitted", "withdrawn", "eligible", "ineligible", "funded", "not_funded"),
     (
         Transition("submit", frozenset({"draft", "submitted"}), "submitted", _APPLICANT, "submit"),
         Transition(
@@ -42,6 +42,20 @@ PROPOSAL = Workflow(
             "ineligible",
             STAFF,
             "found ineligible",
+        ),
+        Transition(
+            "fund",
+            frozenset({"eligible"}),
+            "funded",
+            STAFF,
+            "fund (an approved selection selected it)",
+        ),
+        Transition(
+            "not_fund",
+            frozenset({"eligible"}),
+            "not_funded",
+            STAFF,
+            "not fund (an approved selection left it out)",
         ),
     ),
 )

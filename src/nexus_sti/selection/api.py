@@ -3,20 +3,18 @@ and the stateless solver for problem files."""
 
 from __future__ import annotations
 
-import io
 from typing import Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Body
-from starlette.responses import Response
 
 from nexus_sti.accounts.webdeps import ApiActor
 from nexus_sti.algorithms.portfolio import solve_portfolio
 from nexus_sti.algorithms.portfolio_compare import comparison_to_dict
 from nexus_sti.algorithms.portfolio_explain import explain_unfunded, explanations_to_dicts
-from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import require
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import csv_download
 from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.selection import awards as call_awards
@@ -24,7 +22,7 @@ from nexus_sti.selection import service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 from nexus_sti.selection.schemas import DecisionCreate, RunCreate
-from nexus_sti.selection.tables import Award, SelectionRun
+from nexus_sti.selection.tables import SelectionRun
 
 router = APIRouter(prefix="/api/v1/selection", tags=["selection"])
 
@@ -141,23 +139,6 @@ def verify(run_id: int, actor: ApiActor, session: SessionDep) -> dict[str, Any]:
     }
 
 
-AWARD_COLUMNS = [
-    "reference", "proposal_id", "selection_run_id", "amount", "currency", "merit", "awarded_at",
-]  # fmt: skip
-
-
-def _award_row(a: Award) -> dict[str, Any]:
-    return {
-        "reference": a.reference,
-        "proposal_id": a.proposal_id,
-        "selection_run_id": a.selection_run_id,
-        "amount": str(a.amount),
-        "currency": a.currency,
-        "merit": a.merit,
-        "awarded_at": a.awarded_at.isoformat(),
-    }
-
-
 @router.get("/calls/{reference}/awards", responses=answers_as("application/json", "text/csv"))
 def read_awards(
     reference: str,
@@ -168,23 +149,12 @@ def read_awards(
     """The call's awards as JSON, CSV, or a 360Giving grants package (``format=360giving``)."""
     if format == "360giving":
         return call_awards.awards_360giving(session, actor=actor, call_reference=reference)
-    awards = call_awards.awards_of(session, actor=actor, call_reference=reference)
-    if format == "json":
-        return [_award_row(a) for a in awards]
-    return awards_csv(reference, awards)
-
-
-def awards_csv(reference: str, awards: list[Award]) -> Response:
-    """The awards as CSV (UTF-8 with BOM, so spreadsheet programs read names in any script)."""
-    out = io.StringIO()
-    writer = spreadsheet.DictWriter(out, fieldnames=AWARD_COLUMNS)
-    writer.writeheader()
-    writer.writerows(_award_row(a) for a in awards)
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="awards-{reference}.csv"'},
+    rows = call_awards.award_rows(
+        session, call_awards.awards_of(session, actor=actor, call_reference=reference)
     )
+    if format == "json":
+        return rows
+    return csv_download(call_awards.awards_csv(rows), f"awards-{reference}.csv")
 
 
 @router.post("/solve")

@@ -29,13 +29,14 @@ from nexus_sti.core.errors import (
     RuleViolation,
 )
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.downloads import csv_download
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.queries import scored_eligible_by_call
 from nexus_sti.selection import awards as call_awards
 from nexus_sti.selection import charts, service, studies
-from nexus_sti.selection.api import awards_csv, run_summary
+from nexus_sti.selection.api import run_summary
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
 
@@ -345,7 +346,8 @@ def verify_page(run_id: int, request: Request, user: PageUser, session: SessionD
 @router.get("/selection/calls/{reference}/awards.csv")
 def awards_download(reference: str, user: PageUser, session: SessionDep) -> Response:
     awards = call_awards.awards_of(session, actor=actor_for(user), call_reference=reference)
-    return awards_csv(reference, awards)
+    rows = call_awards.award_rows(session, awards)
+    return csv_download(call_awards.awards_csv(rows), f"awards-{reference}.csv")
 
 
 @router.get("/selection/runs/{run_id}/record.json")

@@ -43,6 +43,7 @@ from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import proposals_by_reference
+from nexus_sti.proposals.service import record_outcomes
 from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
@@ -347,6 +348,7 @@ def decide(
             session.rollback()
             raise Conflict(f"call {call.reference} was decided meanwhile by another selection")
         awards = _create_awards(session, run, call, now)
+        record_outcomes(session, actor=actor, call_id=call.id, funded=set(run.result["selected"]))
         for other in session.scalars(
             select(SelectionRun).where(
                 SelectionRun.call_id == call.id,

@@ -17,10 +17,14 @@ from nexus_sti.core.access import Actor
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.webdeps import SessionDep, submission_clock
 from nexus_sti.proposals import files, screening, service
+from nexus_sti.proposals.ports import DECIDED, OutcomePort, outcome_port
+from nexus_sti.proposals.queries import funder_split
 from nexus_sti.proposals.schemas import (
     AttachmentRead,
+    FunderShareRead,
     InvitationAnswer,
     InvitationRead,
+    OutcomeRead,
     OverrideCreate,
     ProposalCreate,
     ProposalDetail,
@@ -36,11 +40,39 @@ router = APIRouter(prefix="/api/v1", tags=["proposals"])
 MAX_UPLOAD = 10 * 1024 * 1024 + 1
 
 
+def _outcome(session: Session, port: OutcomePort, proposal: Proposal) -> OutcomeRead | None:
+    if proposal.status not in DECIDED:
+        return None
+    found = port.outcome(
+        session, call_id=proposal.call_id, proposal_id=proposal.id, reference=proposal.reference
+    )
+    if found is None:
+        return None
+    return OutcomeRead(
+        funded=found.funded,
+        decided_at=found.decided_at,
+        award=found.award_reference,
+        amount=str(found.amount) if found.amount is not None else None,
+        currency=found.currency,
+        reason=found.reason,
+        funders=[
+            FunderShareRead(
+                funder=f.funder,
+                currency=f.currency,
+                amount=str(f.amount),
+                countries=list(f.countries),
+            )
+            for f in (funder_split(session, proposal.id) if found.funded else [])
+        ],
+    )
+
+
 def _detail(
     session: Session,
     actor: Actor,
     proposal: Proposal,
     invitations: list[service.Invitation] | None = None,
+    port: OutcomePort | None = None,
 ) -> ProposalDetail:
     call = call_by_id(session, proposal.call_id)
     confirmations = list(
@@ -69,6 +101,7 @@ def _detail(
             InvitationRead(name=i.name, email=i.email, link=f"/invitations/{i.token}")
             for i in invitations or []
         ],
+        outcome=_outcome(session, port, proposal) if port is not None else None,
     )
 
 
@@ -82,9 +115,10 @@ def create(body: ProposalCreate, actor: ApiActor, session: SessionDep) -> Propos
 
 
 @router.get("/proposals/{reference}", response_model=ProposalDetail)
-def read(reference: str, actor: ApiActor, session: SessionDep) -> ProposalDetail:
+def read(reference: str, actor: ApiActor, session: SessionDep, request: Request) -> ProposalDetail:
+    """The proposal, its checks and, once its call is decided, its outcome."""
     proposal = service.readable_proposal(session, actor=actor, reference=reference)
-    return _detail(session, actor, proposal)
+    return _detail(session, actor, proposal, port=outcome_port(request))
 
 
 @router.put("/proposals/{reference}", response_model=ProposalDetail)

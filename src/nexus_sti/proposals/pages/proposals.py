@@ -43,7 +43,8 @@ from nexus_sti.proposals.forms import (
     raw_content,
 )
 from nexus_sti.proposals.model import SECTORS, parse_content
-from nexus_sti.proposals.queries import list_proposals
+from nexus_sti.proposals.ports import DECIDED, outcome_port
+from nexus_sti.proposals.queries import funder_split, list_proposals
 from nexus_sti.proposals.tables import Proposal, ProposalMember
 
 if TYPE_CHECKING:
@@ -242,6 +243,12 @@ def _proposal_page(
             invitations = flashed.get("links")
     notice = request.session.pop("notice", None) if error is None else None
     status = 422 if error or failing or upload_error else 200
+    outcome = None
+    if proposal.status in DECIDED:
+        outcome = outcome_port(request).outcome(
+            session, call_id=call.id, proposal_id=proposal.id, reference=proposal.reference
+        )
+    config = program_version(session, call.program_version_id).config
     return render(
         request,
         "proposal_view.html",
@@ -260,6 +267,9 @@ def _proposal_page(
         attachment_kinds=ATTACHMENT_KINDS,
         role_labels={code: r.name for code, r in service.call_rules(session, call).roles.items()},
         versions=service.versions_of(session, actor=actor, reference=reference),
+        outcome=outcome,
+        funder_split=funder_split(session, proposal.id) if outcome and outcome.funded else [],
+        funder_names={f.code: f.name for f in config.funders},
         receipt=proposal.status in SUBMITTED and proposal.submitted_at is not None,
         submitted_at=(
             local_time(proposal.submitted_at, zone_for(user.country))
