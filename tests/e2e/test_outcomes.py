@@ -49,9 +49,7 @@ def test_applicants_partners_and_officers_see_the_outcome(
     with demo_platform.session() as s:
         statuses = dict(
             s.execute(
-                select(Proposal.reference, Proposal.status).where(
-                    Proposal.reference.in_(eligible)
-                )
+                select(Proposal.reference, Proposal.status).where(Proposal.reference.in_(eligible))
             ).all()
         )
         thai = set(
