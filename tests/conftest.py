@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from nexus_sti.core.access import Actor
+from nexus_sti.demo.review_stage import stage_demo_review
 from nexus_sti.demo.service import demo_params, seed_demo
 from nexus_sti.platform import db
 from nexus_sti.platform.context import Platform
@@ -185,10 +186,30 @@ def seed_small_demo(url: str) -> None:
     engine.dispose()
 
 
+def seed_staged_demo(url: str) -> None:
+    """The small demo as ``./dev run`` leaves it: with the open review of one call."""
+    seed_small_demo(url)
+    engine = db.make_engine(url)
+    with db.session_scope(db.make_sessionmaker(engine)) as session:
+        staged = stage_demo_review(session, now=utcnow())
+        assert staged.reviewer_assignments > 0, staged
+    engine.dispose()
+
+
 @pytest.fixture
 def demo_platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
     started = Platform.start(
         make_settings(tmp_path, backend.fresh("demo", prepare=seed_small_demo))
+    )
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def staged_demo_platform(backend: Backend, tmp_path: Path) -> Iterator[Platform]:
+    """The demo with one call in review and the demo reviewer assigned (as on ``./dev run``)."""
+    started = Platform.start(
+        make_settings(tmp_path, backend.fresh("staged-demo", prepare=seed_staged_demo))
     )
     yield started
     started.close()

@@ -19,6 +19,13 @@ def client(demo_platform: Platform) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def staged_client(staged_demo_platform: Platform) -> Iterator[TestClient]:
+    """The app over the demo as ``./dev run`` leaves it (one call in review)."""
+    with TestClient(create_app(staged_demo_platform), follow_redirects=False) as c:
+        yield c
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert found, "page has no CSRF token"

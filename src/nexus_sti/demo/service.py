@@ -33,6 +33,7 @@ from nexus_sti.core.money import CurrencyError, Money
 from nexus_sti.demo.generator import DemoDataset, DemoParams, generate_demo
 from nexus_sti.demo.plan import CallSlot, demo_tracks, plan_proposals
 from nexus_sti.demo.review_seed import remove_review_demo, seed_review_demo
+from nexus_sti.demo.review_stage import stage_demo_review
 from nexus_sti.demo.reviews import Criterion, simulate_reviews
 from nexus_sti.mobility.tables import HostOffer, MobilityApplicant
 from nexus_sti.people.tables import Organisation, Researcher
@@ -567,9 +568,12 @@ def _add_demo_accounts(
     hasher_hash: Callable[[str], str],
     now: datetime,
 ) -> None:
-    # The applicant is the lead of the first proposal; the reviewer is the first reviewer.
+    # The applicant is the lead of the first proposal; the reviewer is the first reviewer who
+    # is in no proposal's consortium (a member would compete with every proposal of the call,
+    # so she could never be assigned).
     lead = next(r for r in dataset.researchers if r.key == dataset.proposals[0].lead_key)
-    reviewer = next(r for r in dataset.researchers if r.is_reviewer)
+    in_consortia = {m.researcher_key for p in dataset.proposals for m in p.members}
+    reviewer = next(r for r in dataset.researchers if r.is_reviewer and r.key not in in_consortia)
     password_hash = hasher_hash(DEMO_PASSWORD)
     existing = {u.username: u for u in session.scalars(select(User))}
     for username, role, name, iso3 in DEMO_ACCOUNTS:
@@ -645,9 +649,21 @@ def ensure_demo(
                 replace=replace,
                 progress=step,
             )
+            bar.update(task, description="demo data: opening a review")
+            staged = stage_demo_review(
+                session,
+                now=utcnow(),
+                progress=lambda name: bar.update(task, description=f"demo review: {name}"),
+            )
         console.print(
             f"demo data (synthetic, seed {settings.demo_seed}): "
             f"{len(dataset.organisations)} organisations, {len(dataset.researchers)} researchers, "
             f"{len(dataset.proposals)} proposals, {len(dataset.mobility_applicants)} mobility "
             f"applicants, {len(dataset.host_offers)} host offers"
         )
+        if staged.call is not None:
+            console.print(
+                f"demo review: call {staged.call} screened ({staged.eligible} eligible) and "
+                f"assigned ({staged.pairs} reviews); the demo reviewer has "
+                f"{staged.reviewer_assignments} proposals to review"
+            )
