@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from nexus_sti.demo.service import DEMO_ACCOUNTS
 from tests.e2e.conftest import login
 
-PER_KIND = 2
+PER_KIND = 1
 MAX_PAGES = 400
 # Addresses a crawler must not follow: leaving the session would end the crawl.
 NOT_FOLLOWED = re.compile(r"^/(logout|static/)")

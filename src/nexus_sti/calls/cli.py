@@ -17,18 +17,43 @@ app = typer.Typer(help="Calls: lifecycle, screening, import and export.", no_arg
 
 
 @app.command("list")
-def list_() -> None:
-    """Every call with its track, status and time left."""
+def list_(
+    status: Annotated[
+        str | None, typer.Option(help="Only calls in this status (open, closed, in_review, …).")
+    ] = None,
+    track: Annotated[str | None, typer.Option(help="Only calls of this track.")] = None,
+    references_only: Annotated[
+        bool,
+        typer.Option(
+            "--references-only", help="Print only the references, one per line (for scripts)."
+        ),
+    ] = False,
+) -> None:
+    """Every call with its track, status and time left (references never cut short)."""
     platform = migrated_platform()
     now = utcnow()
     with platform.session() as session:
-        table = Table("reference", "track", "status", "closes (UTC)", "left", "title")
-        for c in list_calls(session, actor=cli_actor()):
-            table.add_row(
-                c.reference, c.track, c.status, f"{c.closes_at:%Y-%m-%d %H:%M}",
-                time_left(c.closes_at, now), c.title,
-            )  # fmt: skip
-        console.print(table)
+        calls = [
+            c
+            for c in list_calls(session, actor=cli_actor())
+            if (status is None or c.status == status) and (track is None or c.track == track)
+        ]
+    refs = [c.reference for c in calls]
+    if references_only:
+        for c in calls:
+            typer.echo(c.reference)
+        return
+    table = Table()
+    table.add_column("reference", no_wrap=True, min_width=max(map(len, refs), default=9))
+    for name in ("track", "status", "closes (UTC)", "left"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title")
+    for c in calls:
+        table.add_row(
+            c.reference, c.track, c.status, f"{c.closes_at:%Y-%m-%d %H:%M}",
+            time_left(c.closes_at, now), c.title,
+        )  # fmt: skip
+    console.print(table)
 
 
 @app.command("action")

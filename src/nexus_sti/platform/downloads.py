@@ -28,7 +28,7 @@ def file_download(content: bytes, media_type: str, filename: str) -> Response:
 
 def csv_download(text: str, filename: str) -> Response:
     """A CSV file with a byte-order mark, so spreadsheet programs read it as UTF-8 (names in
-    Thai, Khmer or Japanese stay readable)."""
+    any script stay readable)."""
     return file_download(("\ufeff" + text).encode(), "text/csv; charset=utf-8", filename)
 
 
