@@ -398,6 +398,7 @@ def test_invitation_accept_works_once(client: TestClient) -> None:
     assert page.status_code == 200
     html = unescape(page.text)
     assert "สมชาย ใจดี" in html and "Flood forecasting for the Mekong delta" in html
+    assert "Lead investigator, member state's side" in html and "lead_ams" not in html
     answer = invitee.post(link, data={"answer": "accept", "csrf_token": csrf_of(page.text)})
     assert answer.status_code == 200
     assert "You are confirmed" in answer.text

@@ -5,6 +5,7 @@ conflict, not as an applicant or an officer."""
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
@@ -53,6 +54,8 @@ def test_the_assigned_reviewer_reads_the_documents_and_no_one_else(
     link = f"/review/my/{first}/documents/{mine}"
     assert f'href="{link}"' in page.text and THAI_NAME in page.text
     assert "Letter of support" in page.text
+    assert "Lead investigator, Japanese side" in unescape(page.text)  # role names, not codes
+    assert "<td>lead_jp</td>" not in page.text
 
     got = client.get(link)
     assert got.status_code == 200 and got.content == b"%PDF-1.4 first"

@@ -604,6 +604,12 @@ def _invited_member(session: Session, token: str) -> ProposalMember:
     return member
 
 
+def role_names(session: Session, call_id: int) -> dict[str, str]:
+    """Role code -> the name the call's program gives it (what pages show, not the code)."""
+    call = call_by_id(session, call_id)
+    return {code: role.name for code, role in call_rules(session, call).roles.items()}
+
+
 def read_invitation(session: Session, *, token: str) -> tuple[ProposalMember, Proposal]:
     """The invited member and the proposal, for the page where they answer."""
     member = _invited_member(session, token)

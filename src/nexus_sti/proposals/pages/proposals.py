@@ -422,6 +422,7 @@ def invitation_page(token: str, request: Request, session: SessionDep) -> Respon
         title="Invitation to a consortium",
         member=member,
         proposal=proposal,
+        role_labels=service.role_names(session, proposal.call_id),
         answered=None,
     )
 
@@ -435,12 +436,15 @@ def answer_invitation_page(
     member = service.respond_to_invitation(
         session, token=token, accept=answer == "accept", now=utcnow()
     )
+    proposal = session.get(Proposal, member.proposal_id)
+    assert proposal is not None
     return render(
         request,
         "invitation.html",
         title="Invitation answered",
         member=member,
-        proposal=session.get(Proposal, member.proposal_id),
+        proposal=proposal,
+        role_labels=service.role_names(session, proposal.call_id),
         answered=member.confirmation,
     )
 

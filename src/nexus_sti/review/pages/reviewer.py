@@ -27,6 +27,7 @@ from nexus_sti.people.queries import researcher_card
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.downloads import file_download
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.attachments import ATTACHMENT_KINDS
 from nexus_sti.review.forms import parse_mark
 from nexus_sti.review.pages.officer import (
@@ -123,6 +124,10 @@ def _assignment_page(
         members=reviews.consortium_of(session, view.proposal.id),
         documents=reviews.assignment_documents(session, actor=actor, assignment_id=assignment_id),
         attachment_kinds=ATTACHMENT_KINDS,
+        role_labels={
+            r.code: r.name
+            for r in program_version(session, view.call.program_version_id).config.roles
+        },
         form=view.form.spec,
         values=values,
         deadline=deadline,
