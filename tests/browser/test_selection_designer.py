@@ -65,6 +65,10 @@ def test_officer_tightens_a_rule_and_saves_the_selection(
             funded = page.get_by_role("heading", name=re.compile(r"proposals funded"))
             expect(funded).to_be_visible()
             expect(page.locator("figure.chart svg").first).to_be_visible()
+            # The rules' prices load after the portfolio, in place of the "pricing" note.
+            prices = page.locator("[data-fragment]")
+            expect(prices).to_have_attribute("data-loaded", "ok", timeout=30_000)
+            expect(prices.locator("svg")).to_be_visible()
             # One award per organisation is too tight for this small call: the page solves again
             # as soon as the field changes and names the rules to relax.
             cap = page.get_by_label("Awards per organisation, at most")

@@ -39,6 +39,8 @@ class _Links(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        if a.get("data-fragment"):  # a part of the page that loads after it
+            self.links.append(a["data-fragment"] or "")
         if tag == "a" and a.get("href"):
             self.links.append(a["href"] or "")
         elif tag == "form" and (a.get("method") or "get").lower() == "get":
@@ -128,4 +130,5 @@ def test_the_crawler_reads_links_and_get_forms() -> None:
         '<button>Go</button></form><form method="post" action="/p"><input name="z"></form>'
     )
     assert links_of(form) == ["/s?q=a+b&d=2&t=y&u=m"]
+    assert links_of('<div data-fragment="/part?x=1"></div>') == ["/part?x=1"]
     assert kind_of("/proposals/DEMO-NEXUS-2026-BIL-0001") == "/proposals/DEMO-NEXUS-N-BIL-N"

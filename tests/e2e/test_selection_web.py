@@ -45,6 +45,13 @@ def test_officer_designs_saves_and_admin_approves(
     assert page.status_code == 200, page.text
     assert "proposals funded" in page.text and "<svg" in page.text
     assert "Not funded, and why" in page.text
+    # The rules' prices (one solve per family) load separately, from the same query.
+    costs_url = f"/selection/calls/{ref}/costs?time_limit=5"
+    assert f'data-fragment="{costs_url}"' in page.text
+    costs = client.get(costs_url)
+    assert costs.status_code == 200 and "<svg" in costs.text
+    bad_costs = client.get(f"/selection/calls/{ref}/costs?band_tolerance=-1&submitted=1")
+    assert bad_costs.status_code == 422 and "band_tolerance" in bad_costs.text
     # A member state's band set by hand shows in the form and in how the rules were set.
     own = client.get(
         f"/selection/calls/{ref}?time_limit=5&submitted=1&bands=on"
@@ -172,3 +179,4 @@ def test_other_roles_see_no_selection(client: TestClient, demo_platform: Platfor
     login(client, "applicant")
     assert client.get("/selection").status_code == 403
     assert client.get(f"/selection/calls/{ref}").status_code == 403
+    assert client.get(f"/selection/calls/{ref}/costs").status_code == 403

@@ -121,7 +121,7 @@ def run(
     for line in outcome.inputs.notes:
         console.print(f"  {line}")
     table = Table("rule family", "merit given up")
-    for family, cost in outcome.rule_costs.items():
+    for family, cost in (outcome.rule_costs or {}).items():
         table.add_row(family, f"{cost:.3f}")
     console.print(table)
     if saved is not None:

@@ -7,6 +7,7 @@ down where each default came from.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Session
 from nexus_sti.algorithms.portfolio import PortfolioProblem, PortfolioRules
 from nexus_sti.needs.queries import target_shares_for
 from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.proposals.queries import eligible_proposals
-from nexus_sti.review.queries import form_thresholds, scores_of
+from nexus_sti.proposals.queries import ProposalFacts, eligible_proposals
+from nexus_sti.review.queries import FormThresholds, ScoreFacts, form_thresholds, scores_of
 from nexus_sti.selection.model import (
     PlaceBand,
     SelectionInputs,
@@ -31,32 +32,53 @@ __all__ = [
     "SelectionInputs",
     "SelectionParams",
     "budgets_only",
-    "build_inputs",
+    "inputs_from",
     "partner_places",
+    "read_facts",
     "target_shares_for",
 ]
 
 
-def build_inputs(
-    session: Session,
+@dataclass(frozen=True, slots=True)
+class SelectionFacts:
+    """What a call's selection reads from storage, read once per request."""
+
+    proposals: list[ProposalFacts]
+    scores: dict[int, ScoreFacts]
+    form: FormThresholds | None
+    targets: tuple[dict[str, float], str]
+
+
+def read_facts(session: Session, *, call: Call, program_version_id: int) -> SelectionFacts:
+    """The call's eligible proposals, their scores, the form's thresholds and the targets."""
+    proposals = eligible_proposals(session, call.id)
+    return SelectionFacts(
+        proposals=proposals,
+        scores=scores_of(session, (p.id for p in proposals)),
+        form=form_thresholds(session, call.id),
+        targets=target_shares_for(session, program_version_id, call.track),
+    )
+
+
+def inputs_from(
+    facts: SelectionFacts,
     *,
     call: Call,
     config: ProgramConfig,
-    program_version_id: int,
     params: SelectionParams,
     budgets_only_places: int | None = None,
 ) -> SelectionInputs:
-    """The selection problem for ``call`` (see :func:`selection_inputs`)."""
-    proposals = eligible_proposals(session, call.id)
+    """The selection problem for ``call`` from facts already read (see
+    :func:`selection_inputs`)."""
     return selection_inputs(
         config=config,
         track=call.track,
         call_areas=tuple(call.areas),
         rate_date=call.opens_at.date(),
-        proposals=proposals,
-        scores=scores_of(session, (p.id for p in proposals)),
-        form=form_thresholds(session, call.id),
-        targets=target_shares_for(session, program_version_id, call.track),
+        proposals=facts.proposals,
+        scores=facts.scores,
+        form=facts.form,
+        targets=facts.targets,
         params=params,
         budgets_only_places=budgets_only_places,
     )

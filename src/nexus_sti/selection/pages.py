@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
+from html import escape
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.webdeps import PageUser, Viewer
@@ -141,7 +142,11 @@ def _designer(
     if error is None:
         outcome, error = _attempt(
             lambda params: service.preview(
-                session, actor=actor, call_reference=reference, params=params
+                session,
+                actor=actor,
+                call_reference=reference,
+                params=params,
+                with_rule_costs=False,
             ),
             raw,
         )
@@ -155,7 +160,12 @@ def _designer(
                 problem, selected, outcome.inputs.partner_countries
             ),
             "areas_chart": charts.areas_chart(problem, selected),
-            "costs_chart": charts.costs_chart(outcome.rule_costs) if outcome.rule_costs else None,
+            # Pricing the rules takes a solve per family: the page asks for it afterwards.
+            "costs_url": (
+                f"/selection/calls/{reference}/costs?{request.url.query}"
+                if request.method == "GET"
+                else None
+            ),
             "funded": sorted((by_id[i] for i in selected), key=lambda c: (-c.merit, c.id)),
             "explanations": outcome.explanations,
             "kinds": Counter(e["kind"] for e in outcome.explanations),
@@ -187,6 +197,28 @@ def designer_page(
     submitted = request.query_params.get("submitted") == "1"
     raw = _params_from(request.query_params, submitted=submitted)
     return _designer(request, user, session, reference, raw)
+
+
+@router.get("/selection/calls/{reference}/costs")
+def rule_costs_fragment(
+    reference: str, request: Request, user: PageUser, session: SessionDep
+) -> Response:
+    """The designer's "what each family of rules costs" chart, as an HTML fragment the page
+    loads once the portfolio is shown (the same query as the designer)."""
+    submitted = request.query_params.get("submitted") == "1"
+    raw = _params_from(request.query_params, submitted=submitted)
+    costs, error = _attempt(
+        lambda params: service.rule_costs(
+            session, actor=actor_for(user), call_reference=reference, params=params
+        ),
+        raw,
+    )
+    if error is not None or costs is None:
+        body = f'<p class="error">{escape(error or "no costs")}</p>'
+        return HTMLResponse(body, status_code=422)
+    if not costs:
+        return HTMLResponse('<p class="muted">No rule beyond the budgets applies.</p>')
+    return HTMLResponse(charts.costs_chart(costs))
 
 
 async def _form_fields(request: Request) -> dict[str, str]:

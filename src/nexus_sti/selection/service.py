@@ -8,7 +8,9 @@ and compare the outcome.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -48,8 +50,9 @@ from nexus_sti.selection.inputs import (
     SelectionInputs,
     SelectionParams,
     budgets_only,
-    build_inputs,
+    inputs_from,
     partner_places,
+    read_facts,
 )
 from nexus_sti.selection.problem_io import (
     OptionsIn,
@@ -83,7 +86,7 @@ class SelectionOutcome:
     result: PortfolioResult
     baseline: PortfolioResult  # the budgets alone
     explanations: list[dict[str, Any]]
-    rule_costs: dict[str, float]
+    rule_costs: dict[str, float] | None  # None: not computed (see preview)
     funding_line: float | None
     problem_json: dict[str, Any]
     inputs_digest: str
@@ -145,6 +148,30 @@ def family_costs(
     return costs
 
 
+_BASELINES: OrderedDict[tuple[str, float], PortfolioResult] = OrderedDict()
+_BASELINES_KEPT = 64
+_BASELINES_LOCK = threading.Lock()
+
+
+def _budgets_only_optimum(problem: PortfolioProblem, time_limit: float) -> PortfolioResult:
+    """The best portfolio under the budgets alone, solved once per distinct problem in this
+    process: the designer asks for the same baseline on every change of a balance rule. The
+    key is the digest of the budgets-only problem in the documented file format, so a new
+    score, proposal or budget is a new problem."""
+    alone = budgets_only(problem)
+    key = (digest_of(write_problem(alone, OptionsIn(time_limit=time_limit))), time_limit)
+    with _BASELINES_LOCK:
+        if key in _BASELINES:
+            _BASELINES.move_to_end(key)
+            return _BASELINES[key]
+    result = solve_portfolio(alone, time_limit=time_limit, method="branch_and_cut")
+    with _BASELINES_LOCK:
+        _BASELINES[key] = result
+        while len(_BASELINES) > _BASELINES_KEPT:
+            _BASELINES.popitem(last=False)
+    return result
+
+
 def problem_for(
     session: Session, call: Call, params: SelectionParams
 ) -> tuple[SelectionInputs, PortfolioResult]:
@@ -157,23 +184,19 @@ def problem_for(
             "(screening or in review)",
         )
     program = program_version(session, call.program_version_id)
-    first = build_inputs(
-        session, call=call, config=program.config, program_version_id=program.row.id, params=params
-    )
+    facts = read_facts(session, call=call, program_version_id=program.row.id)
+    first = inputs_from(facts, call=call, config=program.config, params=params)
     if not first.problem.candidates:
         raise RuleViolation(
             "selection.no_candidates",
             f"call {call.reference} has no eligible proposal with a calibrated score"
             + (" at or above the threshold" if first.below_threshold else ""),
         )
-    baseline = solve_portfolio(
-        budgets_only(first.problem), time_limit=params.time_limit, method="branch_and_cut"
-    )
-    inputs = build_inputs(
-        session,
+    baseline = _budgets_only_optimum(first.problem, params.time_limit)
+    inputs = inputs_from(
+        facts,
         call=call,
         config=program.config,
-        program_version_id=program.row.id,
         params=params,
         budgets_only_places=partner_places(
             first.problem, baseline.selected, program.config.home_country
@@ -183,9 +206,16 @@ def problem_for(
 
 
 def preview(
-    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    params: SelectionParams,
+    with_rule_costs: bool = True,
 ) -> SelectionOutcome:
-    """Solve the call's selection under ``params`` without saving anything."""
+    """Solve the call's selection under ``params`` without saving anything. Pricing every
+    family of rules takes a solve per family; the designer page asks for it separately
+    (``with_rule_costs=False`` here, then :func:`rule_costs`), a saved run always has it."""
     require(actor, "selection.run", "run a selection")
     call = call_by_reference(session, call_reference)
     inputs, baseline = problem_for(session, call, params)
@@ -209,11 +239,24 @@ def preview(
         result=result,
         baseline=baseline,
         explanations=explanations_to_dicts(explanations),
-        rule_costs=family_costs(inputs.problem, result, params.time_limit),
+        rule_costs=(
+            family_costs(inputs.problem, result, params.time_limit) if with_rule_costs else None
+        ),
         funding_line=funding_line(inputs.problem, result.selected),
         problem_json=problem_json,
         inputs_digest=digest_of(problem_json),
     )
+
+
+def rule_costs(
+    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
+) -> dict[str, float]:
+    """Merit given up to each family of rules under ``params`` (see :func:`family_costs`)."""
+    require(actor, "selection.run", "run a selection")
+    call = call_by_reference(session, call_reference)
+    inputs, _ = problem_for(session, call, params)
+    result = _solve(inputs.problem, _options(params))
+    return family_costs(inputs.problem, result, params.time_limit)
 
 
 def propose(

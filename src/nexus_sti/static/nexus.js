@@ -3,3 +3,17 @@
 document.querySelectorAll("form[data-autosubmit]").forEach((form) => {
   form.addEventListener("change", () => form.requestSubmit());
 });
+
+// Parts of a page that take longer to compute load after the page: an element with
+// data-fragment="URL" is replaced by what that address answers (an error says so in place).
+document.querySelectorAll("[data-fragment]").forEach((box) => {
+  fetch(box.dataset.fragment, { credentials: "same-origin" })
+    .then((answer) => answer.text().then((html) => {
+      box.innerHTML = html;
+      box.dataset.loaded = answer.ok ? "ok" : "error";
+    }))
+    .catch(() => {
+      box.innerHTML = '<p class="error">Could not load this part: reload the page to try again.</p>';
+      box.dataset.loaded = "error";
+    });
+});
