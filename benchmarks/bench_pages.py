@@ -66,12 +66,12 @@ def worker(data: Path, repeat: int, result: Path) -> None:
     """Runs inside the subprocess, on the tree under test."""
     sys.path.append(str(ROOT))
     from fastapi.testclient import TestClient
+    from tests.e2e.conftest import login
 
     from nexus_sti.app.web import create_app
     from nexus_sti.demo.service import DEMO_ACCOUNTS
     from nexus_sti.platform.context import Platform
     from nexus_sti.platform.settings import load_settings
-    from tests.e2e.conftest import login
 
     platform = Platform.start(load_settings())
     timings: dict[str, dict[str, tuple[str, float, int]]] = {}
@@ -132,7 +132,9 @@ def main() -> None:
     trees = {"ours": ROOT / "src"}
     if args.baseline_src:
         trees["baseline"] = args.baseline_src.resolve()
-    results = {name: summary(run_tree(src, args.proposals, args.repeat)) for name, src in trees.items()}
+    results = {
+        name: summary(run_tree(src, args.proposals, args.repeat)) for name, src in trees.items()
+    }
     ours_all, ours = results["ours"]
     base_all, base = results.get("baseline", ([], {}))
     print(f"\n{args.proposals} demo proposals; median of {args.repeat} loads per page (ms)")
