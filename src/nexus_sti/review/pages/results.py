@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, Request
 from matplotlib.figure import Figure
 from starlette.responses import RedirectResponse, Response
@@ -32,25 +33,35 @@ def _tidy(ax: Any) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
+LABELLED_ROWS = 60  # beyond this, every k-th rank is labelled and the chart keeps its height
+
+
 def scores_chart(rows: list[RankedRow], level: float | None) -> str:
     """Calibrated scores in ranked order with their intervals as error bars; proposals flagged
-    for disagreement in red."""
-    fig = Figure(figsize=(6.8, 0.26 * max(len(rows), 4) + 1.2))
+    for disagreement in red. A long list keeps the height of a 60-row chart and labels every
+    k-th rank (the table under it lists them all): matplotlib lays out each label, so a label per
+    row would make a 1,500-proposal call's chart take seconds."""
+    step = -(-len(rows) // LABELLED_ROWS)  # ceiling division
+    shown = min(len(rows), LABELLED_ROWS)
+    fig = Figure(figsize=(6.8, 0.26 * max(shown, 4) + 1.2))
     ax = fig.subplots()
-    for i, row in enumerate(rows):
-        c = row.candidate
-        low = c.low if c.low is not None else c.score
-        high = c.high if c.high is not None else c.score
+    for flagged, color in ((False, SCORE), (True, FLAGGED)):  # one call per colour, not per row
+        at = [i for i, r in enumerate(rows) if r.candidate.flagged is flagged]
+        if not at:
+            continue
+        score = np.array([rows[i].candidate.score for i in at])
+        low = np.array([_or(rows[i].candidate.low, rows[i].candidate.score) for i in at])
+        high = np.array([_or(rows[i].candidate.high, rows[i].candidate.score) for i in at])
         ax.errorbar(
-            c.score,
-            i,
-            xerr=[[c.score - low], [high - c.score]],
-            fmt="o",
-            ms=4,
-            capsize=2,
-            color=FLAGGED if c.flagged else SCORE,
-        )
-    ax.set_yticks(range(len(rows)), [f"{r.rank}. {r.candidate.reference}" for r in rows])
+            score, at, xerr=[score - low, high - score], fmt="o", ms=4 if step == 1 else 2,
+            capsize=2 if step == 1 else 0, color=color, linestyle="none",
+        )  # fmt: skip
+    ticks = range(0, len(rows), step)
+    ax.set_yticks(ticks, [f"{rows[i].rank}. {rows[i].candidate.reference}" for i in ticks])
     ax.invert_yaxis()
     interval = f"{level:.0%} interval" if level else "interval"
     ax.set_xlabel(f"calibrated total score ({interval}; red: reviewers disagree)", fontsize=8)
@@ -64,8 +75,11 @@ def leniency_chart(reviewers: list[dict[str, Any]]) -> str:
     items = sorted(reviewers, key=lambda r: r["leniency"])
     fig = Figure(figsize=(6.8, 0.26 * max(len(items), 4) + 1.2))
     ax = fig.subplots()
-    for i, r in enumerate(items):
-        ax.errorbar(r["leniency"], i, xerr=r["leniency_sd"], fmt="s", ms=4, capsize=2, color=SCORE)
+    ax.errorbar(
+        [r["leniency"] for r in items], range(len(items)),
+        xerr=[r["leniency_sd"] for r in items], fmt="s", ms=4, capsize=2, color=SCORE,
+        linestyle="none",
+    )  # fmt: skip
     ax.axvline(0.0, color="#a0aec0", lw=0.8)
     ax.set_yticks(range(len(items)), [f"{r['name']} ({r['reviews']})" for r in items])
     ax.set_xlabel("leniency: points above (+) or below (−) the panel; (n reviews)", fontsize=8)
