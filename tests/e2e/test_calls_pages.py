@@ -495,15 +495,28 @@ def test_officer_screens_a_call_and_overrides_a_verdict(client: TestClient) -> N
     )  # fmt: skip
     assert short.status_code == 422
     assert "explain the override in at least 10 characters" in unescape(short.text)
-    done = client.post(
+    # The rule passes already: an override that changes nothing is refused, and says so.
+    no_op = client.post(
         f"/calls/{call}/overrides",
         data={"reference": ref, "rule_id": "attachments.required", "passed": "pass",
               "justification": "Sent by post before the deadline.",
               "csrf_token": csrf_of(page.text)},
     )  # fmt: skip
+    assert no_op.status_code == 422
+    assert "already passes" in unescape(no_op.text)
+    done = client.post(
+        f"/calls/{call}/overrides",
+        data={"reference": ref, "rule_id": "attachments.required", "passed": "fail",
+              "justification": "The letter of support is not signed.",
+              "csrf_token": csrf_of(page.text)},
+    )  # fmt: skip
     assert done.status_code == 303
     html = unescape(client.get(f"/calls/{call}/screening").text)
-    assert "overridden by an officer: Sent by post before the deadline." in html
+    assert "The letter of support is not signed." in html
+    # The override form of a failing proposal offers to pass the rule that fails.
+    assert re.search(
+        r'<option value="attachments.required" selected>attachments.required \(fails\)', html
+    )
     applied = client.post(
         f"/calls/{call}/screening/apply",
         data={"scope": "all", "csrf_token": csrf_of(page.text)},

@@ -276,3 +276,39 @@ def test_a_new_attachment_after_submission_needs_submitting_again(
         assert proposal.status == "draft"
         second = proposals.submit_proposal(s, actor=sato, reference=ref, now=NOW)
         assert second.digest != first.digest
+
+
+def test_the_screening_batch_gives_each_proposal_its_own_verdicts(
+    demo_platform: Platform,
+) -> None:
+    """``call_verdicts`` (six queries for a whole call) says exactly what ``current_verdicts``
+    says proposal by proposal, including a lead who leads two proposals of the call."""
+    from nexus_sti.calls.tables import Call
+    from nexus_sti.proposals.tables import ProposalMember
+
+    with demo_platform.session() as s:
+        call = s.scalar(select(Call).where(Call.status == "closed", Call.track == "bilateral"))
+        assert call is not None
+        props = list(
+            s.scalars(select(Proposal).where(Proposal.call_id == call.id).order_by(Proposal.id))
+        )
+        first, second = props[0], props[1]
+        lead_of = {
+            m.proposal_id: m
+            for m in s.scalars(
+                select(ProposalMember).where(
+                    ProposalMember.proposal_id.in_([first.id, second.id]),
+                    ProposalMember.role == "lead_jp",
+                )
+            )
+        }
+        lead_of[second.id].email = lead_of[first.id].email.upper()  # same person, other case
+        lead_of[second.id].orcid = None
+        s.flush()
+        batch = proposals.call_verdicts(s, call, props)
+        one_by_one = {p.id: proposals.current_verdicts(s, p) for p in props}
+        assert batch == one_by_one
+        doubled = {v.rule_id: v.passed for v in batch[second.id]}
+        assert doubled["leads.one_per_call"] is False
+        assert sum(not v.passed for vs in batch.values() for v in vs) >= 2
+        s.rollback()

@@ -17,7 +17,7 @@ from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
 from nexus_sti.proposals.eligibility import Verdict, apply_overrides, is_eligible
-from nexus_sti.proposals.service import current_verdicts
+from nexus_sti.proposals.service import call_verdicts, current_verdicts
 from nexus_sti.proposals.tables import EligibilityOverride, Proposal
 from nexus_sti.proposals.workflow import PROPOSAL
 
@@ -54,17 +54,27 @@ def screening_list(session: Session, *, actor: Actor, call_reference: str) -> li
     """Every submitted proposal of the call with each rule's verdict, overrides applied."""
     _require(actor)
     call = call_by_reference(session, call_reference)
-    proposals = session.scalars(
-        select(Proposal)
-        .where(Proposal.call_id == call.id, Proposal.status.in_(SCREENED))
-        .order_by(Proposal.reference)
+    proposals = list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.call_id == call.id, Proposal.status.in_(SCREENED))
+            .order_by(Proposal.reference)
+        )
     )
+    verdicts = call_verdicts(session, call, proposals)
+    overrides: dict[int, dict[str, tuple[bool, str]]] = {p.id: {} for p in proposals}
+    for o in session.scalars(
+        select(EligibilityOverride)
+        .where(EligibilityOverride.proposal_id.in_(list(overrides)))
+        .order_by(EligibilityOverride.id)
+    ):
+        overrides[o.proposal_id][o.rule_id] = (o.passed, o.justification)  # the latest wins
     return [
         ScreeningRow(
             p.reference,
             p.title,
             p.status,
-            apply_overrides(current_verdicts(session, p), _overrides(session, p.id)),
+            apply_overrides(verdicts[p.id], overrides[p.id]),
             p.stage,
         )
         for p in proposals
@@ -88,9 +98,23 @@ def override_verdict(
         raise NotFound("proposal", reference)
     if len(justification.strip()) < 10:
         raise InvalidInput("justification", "explain the override in at least 10 characters")
-    known = {v.rule_id for v in current_verdicts(session, proposal)}
-    if rule_id not in known:
-        raise InvalidInput("rule_id", f"not a rule of this call; rules: {', '.join(sorted(known))}")
+    effective = {
+        v.rule_id: v
+        for v in apply_overrides(
+            current_verdicts(session, proposal), _overrides(session, proposal.id)
+        )
+    }
+    if rule_id not in effective:
+        raise InvalidInput(
+            "rule_id", f"not a rule of this call; rules: {', '.join(sorted(effective))}"
+        )
+    if effective[rule_id].passed is passed:
+        verdict = "passes" if passed else "fails"
+        raise InvalidInput(
+            "passed",
+            "must change the verdict",
+            f"{rule_id} already {verdict} for {reference}: an override must change the verdict",
+        )
     override = EligibilityOverride(
         proposal_id=proposal.id,
         rule_id=rule_id,

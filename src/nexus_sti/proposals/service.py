@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -119,10 +120,18 @@ def content_of(session: Session, proposal: Proposal) -> ProposalContent:
             .order_by(ProposalMember.id)
         )
     )
-    index = {m.id: i for i, m in enumerate(members)}
     lines = session.scalars(
         select(BudgetLine).where(BudgetLine.proposal_id == proposal.id).order_by(BudgetLine.id)
     )
+    return content_from(proposal, members, lines)
+
+
+def content_from(
+    proposal: Proposal, members: Sequence[ProposalMember], lines: Iterable[BudgetLine]
+) -> ProposalContent:
+    """The content a proposal's rows make (members and budget lines in the order they were
+    added)."""
+    index = {m.id: i for i, m in enumerate(members)}
     return ProposalContent(
         title=proposal.title,
         abstract=proposal.abstract,
@@ -438,6 +447,69 @@ def current_verdicts(
     if proposal.stage == "concept":
         rules = replace(rules, required_attachments=())  # a concept is the short form alone
     return check_eligibility(content, rules, context)
+
+
+def call_verdicts(
+    session: Session, call: Call, proposals: Sequence[Proposal]
+) -> dict[int, tuple[Verdict, ...]]:
+    """Every rule's verdict on each of the call's ``proposals``, as :func:`current_verdicts`
+    gives them one by one, in six queries whatever their number (the screening page)."""
+    ids = [p.id for p in proposals]
+    rules = call_rules(session, call)
+    leading_roles = [c for c, r in rules.roles.items() if r.kind in ("lead", "country_lead")]
+    members: dict[int, list[ProposalMember]] = {i: [] for i in ids}
+    for m in session.scalars(
+        select(ProposalMember)
+        .where(ProposalMember.proposal_id.in_(ids))
+        .order_by(ProposalMember.id)
+    ):
+        members[m.proposal_id].append(m)
+    lines: dict[int, list[BudgetLine]] = {i: [] for i in ids}
+    for b in session.scalars(
+        select(BudgetLine).where(BudgetLine.proposal_id.in_(ids)).order_by(BudgetLine.id)
+    ):
+        lines[b.proposal_id].append(b)
+    kinds: dict[int, set[str]] = {i: set() for i in ids}
+    for proposal_id, kind in session.execute(
+        select(Attachment.proposal_id, Attachment.kind).where(Attachment.proposal_id.in_(ids))
+    ):
+        kinds[proposal_id].add(kind)
+    # The leads of the call's other proposals, by e-mail and by ORCID.
+    leads = session.execute(
+        select(ProposalMember.email, ProposalMember.orcid, Proposal.id, Proposal.reference)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(
+            Proposal.call_id == call.id,
+            Proposal.status.in_(("submitted", "eligible", "ineligible")),
+            ProposalMember.role.in_(leading_roles),
+        )
+        .order_by(ProposalMember.id)
+    ).all()
+    by_key: dict[str, list[tuple[int, int, str | None, str | None, str]]] = {}
+    for position, (email, orcid, pid, ref) in enumerate(leads):
+        row = (position, pid, email, orcid, ref)  # in query order, as current_verdicts reads
+        for lead_key in (orcid, (email or "").lower()):
+            if lead_key:
+                by_key.setdefault(lead_key, []).append(row)
+    out: dict[int, tuple[Verdict, ...]] = {}
+    for p in proposals:
+        team = members[p.id]
+        mine: set[str] = {m.email.lower() for m in team if m.email}
+        mine |= {m.orcid for m in team if m.orcid}
+        others: dict[str, str] = {}
+        matched = sorted({row for k in mine for row in by_key.get(k, ()) if row[1] != p.id})
+        for _, _, their_email, their_orcid, their_ref in matched:
+            for found in (their_orcid, (their_email or "").lower()):
+                if found:
+                    others[found] = their_ref
+        context = Context(
+            attachments=kinds[p.id],
+            leads_elsewhere=others,
+            unconfirmed=[i for i, m in enumerate(team) if m.confirmation != "confirmed"],
+        )
+        checked = replace(rules, required_attachments=()) if p.stage == "concept" else rules
+        out[p.id] = check_eligibility(content_from(p, team, lines[p.id]), checked, context)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
