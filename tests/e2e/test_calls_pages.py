@@ -513,6 +513,10 @@ def test_officer_screens_a_call_and_overrides_a_verdict(client: TestClient) -> N
     assert done.status_code == 303
     html = unescape(client.get(f"/calls/{call}/screening").text)
     assert "The letter of support is not signed." in html
+    # Only the proposals that fail a rule, on request (the override made this one fail).
+    failing = unescape(client.get(f"/calls/{call}/screening?show=failing").text)
+    assert f'href="/proposals/{ref}"' in failing
+    assert failing.count('href="/proposals/DEMO-') < html.count('href="/proposals/DEMO-')
     # The override form of a failing proposal offers to pass the rule that fails.
     assert re.search(
         r'<option value="attachments.required" selected>attachments.required \(fails\)', html

@@ -24,12 +24,14 @@ from nexus_sti.core.errors import NexusError, PermissionDenied
 from nexus_sti.platform import arrival
 from nexus_sti.platform.admission import arrived_at
 from nexus_sti.platform.context import Platform
+from nexus_sti.platform.paging import page_link
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 # Jinja's own ``capitalize`` lower-cases the rest, which would turn "THA" into "tha".
 templates.env.filters["first_upper"] = lambda text: text[:1].upper() + text[1:]
 templates.env.filters["country_name"] = lambda iso3: country(iso3).name
+templates.env.globals["page_link"] = page_link
 
 
 class LoginRequired(NexusError):

@@ -20,6 +20,7 @@ from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.paging import PAGE_SIZE, page_of
 from nexus_sti.platform.webdeps import PostedForm, SessionDep, render, require_csrf, take_notice
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
@@ -152,6 +153,18 @@ def _screening_view(
     actor = actor_for(user)
     rows = screening_list(session, actor=actor, call_reference=reference)
     call = get_call(session, actor=actor, reference=reference)
+    show = request.query_params.get("show", "all")
+    shown = {
+        "failing": [r for r in rows if not r.eligible],
+        "passing": [r for r in rows if r.eligible],
+    }.get(show, rows)
+    try:
+        number = int(request.query_params.get("page", "1"))
+    except ValueError:
+        number = 1
+    if form and form.get("reference") in {r.reference for r in shown}:
+        # A refused override comes back on the page that holds its proposal.
+        number = [r.reference for r in shown].index(form["reference"]) // PAGE_SIZE + 1
     return render(
         request,
         "call_screening.html",
@@ -160,6 +173,8 @@ def _screening_view(
         title=f"Screening: {reference}",
         call=call,
         rows=rows,
+        page=page_of(shown, number),
+        show=show if show in ("failing", "passing") else "all",
         rules=rules_for(call_rules(session, call).track),
         error=error,
         form=form or {},
