@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -25,6 +27,17 @@ def test_officer_pages_run_an_assignment_and_refuse_a_bad_swap(client: TestClien
     pool_page = client.get(f"/review/calls/{ref}/pool")
     assert pool_page.status_code == 200
     assert "co-authored" in pool_page.text and "same organisation" in pool_page.text
+    # A long pool is paged: 50 reviewers a page, the pager's links keep the other table's page.
+    assert 'aria-label="Pages of reviewers"' in pool_page.text
+    first_ids = re.findall(
+        r'<td class="num">(\d+)</td><td><a href="/review/reviewers/', pool_page.text
+    )
+    assert len(first_ids) == 50
+    second = client.get(f"/review/calls/{ref}/pool?reviewers=2")
+    second_ids = re.findall(
+        r'<td class="num">(\d+)</td><td><a href="/review/reviewers/', second.text
+    )
+    assert second_ids and not set(second_ids) & set(first_ids)
     page = client.get(f"/review/calls/{ref}/assignment")
     assert page.status_code == 200
     form = {

@@ -19,6 +19,7 @@ class Page(Generic[T]):
     number: int  # from 1
     size: int
     total: int  # rows over all pages
+    param: str = "page"  # the query parameter that names the page (two tables, two names)
 
     @property
     def pages(self) -> int:
@@ -33,14 +34,24 @@ class Page(Generic[T]):
         return min(self.number * self.size, self.total)
 
 
-def page_of(rows: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
+def page_of(
+    rows: Sequence[T], number: int, size: int = PAGE_SIZE, *, param: str = "page"
+) -> Page[T]:
     """Page ``number`` of ``rows`` (a number past the end gives the last page)."""
     pages = max(1, -(-len(rows) // size))
     number = min(max(1, number), pages)
     start = (number - 1) * size
-    return Page(rows[start : start + size], number, size, len(rows))
+    return Page(rows[start : start + size], number, size, len(rows), param)
 
 
-def page_link(query: Mapping[str, str], number: int) -> str:
+def page_number(query: Mapping[str, str], param: str = "page") -> int:
+    """The page a query asks for (1 when it names none or not a number)."""
+    try:
+        return int(query.get(param, "1"))
+    except ValueError:
+        return 1
+
+
+def page_link(query: Mapping[str, str], number: int, param: str = "page") -> str:
     """The query string of page ``number``, every other parameter kept."""
-    return urlencode({**{k: v for k, v in query.items() if k != "page"}, "page": str(number)})
+    return urlencode({**{k: v for k, v in query.items() if k != param}, param: str(number)})

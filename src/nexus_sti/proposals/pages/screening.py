@@ -20,7 +20,7 @@ from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.paging import PAGE_SIZE, page_of
+from nexus_sti.platform.paging import PAGE_SIZE, page_number, page_of
 from nexus_sti.platform.webdeps import PostedForm, SessionDep, render, require_csrf, take_notice
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
@@ -158,10 +158,7 @@ def _screening_view(
         "failing": [r for r in rows if not r.eligible],
         "passing": [r for r in rows if r.eligible],
     }.get(show, rows)
-    try:
-        number = int(request.query_params.get("page", "1"))
-    except ValueError:
-        number = 1
+    number = page_number(request.query_params)
     if form and form.get("reference") in {r.reference for r in shown}:
         # A refused override comes back on the page that holds its proposal.
         number = [r.reference for r in shown].index(form["reference"]) // PAGE_SIZE + 1

@@ -36,6 +36,7 @@ from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
 from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.paging import page_number, page_of
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
 from nexus_sti.programs.service import program_version
 from nexus_sti.review.conflicts import orcid_key
@@ -169,7 +170,13 @@ def _pool_page(
         title=f"Reviewer pool: {reference}",
         call=found.call,
         entries=entries,
+        reviewers_page=page_of(
+            entries, page_number(request.query_params, "reviewers"), param="reviewers"
+        ),
         proposals=found.proposals,
+        proposals_page=page_of(
+            found.proposals, page_number(request.query_params, "proposals"), param="proposals"
+        ),
         by_proposal=by_proposal,
         names=names,
         kinds=found.conflicts.count_by_kind(),
