@@ -6,6 +6,7 @@ that carries the same fields, a note and the CSRF token.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,6 +111,15 @@ def needs_index_csv(request: Request, user: PageUser) -> Response:
     return csv_download(assessment_csv(assessment), "needs-index.csv")
 
 
+@functools.lru_cache(maxsize=64)
+def _series_chart(
+    iso3: str, codes: tuple[str, ...], labels: tuple[tuple[str, str], ...], window: tuple[int, int]
+) -> str:
+    """A country's indicator charts, drawn once per process: they come from the built-in
+    snapshot, which changes only with a new release (or a restart with another index file)."""
+    return indicator_series_chart(country_series(iso3, list(codes)), dict(labels), window)
+
+
 @router.get("/needs/countries/{iso3}")
 def country_profile(iso3: str, request: Request, user: PageUser) -> Response:
     assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
@@ -120,6 +130,7 @@ def country_profile(iso3: str, request: Request, user: PageUser) -> Response:
     codes = [i.code for i in row.indicators]
     labels = _labels(assessment)
     series = country_series(row.iso3, codes)
+    chart = _series_chart(row.iso3, tuple(codes), tuple(sorted(labels.items())), assessment.window)
     return render(
         request,
         "needs_country.html",
@@ -128,7 +139,7 @@ def country_profile(iso3: str, request: Request, user: PageUser) -> Response:
         assessment=assessment,
         row=row,
         sources=list(dict.fromkeys(i.source for i in row.indicators)),
-        chart=indicator_series_chart(series, labels, assessment.window),
+        chart=chart,
         without_series=[labels[c] for c in codes if c not in series],
         others=[c.iso3 for c in assessment.countries if c.iso3 != row.iso3],
     )
