@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.core.spreadsheet import FORMULA_STARTS
 from nexus_sti.proposals.model import ProposalContent, parse_content
@@ -125,6 +122,9 @@ def export_csv(items: Sequence[ExportItem]) -> str:
 
 def export_xlsx(items: Sequence[ExportItem]) -> bytes:
     """A workbook with sheets ``proposals``, ``members`` and ``budget``; headers bold, frozen."""
+    from openpyxl import Workbook  # 0.4 s to import: only when a workbook is asked for
+    from openpyxl.styles import Font
+
     workbook = Workbook(write_only=False)
     sheets = {}
     for n, (name, record) in enumerate(SHEETS.items()):
@@ -275,6 +275,8 @@ def _read_csv(data: bytes) -> tuple[list[_Row], list[ImportProblem]]:
 
 
 def _read_xlsx(data: bytes) -> tuple[list[_Row], list[ImportProblem]]:
+    from openpyxl import load_workbook
+
     rows: list[_Row] = []
     problems: list[ImportProblem] = []
     try:
