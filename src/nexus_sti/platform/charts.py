@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 # Text stays text in the SVG (set once, before any figure is drawn; never changed after, so the
 # page threads share it safely): the browser draws it with its own fonts, which cover Thai,
-# Khmer, Lao, Burmese and Japanese, and a chart with 160 labels is a tenth of the size of one
+# Khmer, Lao, Burmese and CJK scripts, and a chart with 160 labels is a tenth of the size of one
 # whose every glyph is a path.
 matplotlib.rcParams["svg.fonttype"] = "none"
 
