@@ -131,6 +131,13 @@ def test_accounts_tokens_and_errors(cli: Cli) -> None:
     assert "cli:" in out  # the operator minted it, not the account's owner
     code, _, err = cli("accounts", "token", "nobody")
     assert code == 4 and "user nobody not found" in err
+    # Linking an account to a researcher: refused without one, and for an unknown one.
+    code, _, err = cli("accounts", "link", "thu")
+    assert code == 2 and "--researcher" in err
+    code, _, err = cli("accounts", "link", "thu", "--researcher", "999999")
+    assert code == 4 and "researcher 999999 not found" in err
+    code, out, _ = cli("accounts", "link", "thu", "--unlink")
+    assert code == 0 and "no researcher" in out
 
 
 def test_program_validate_names_file_and_field(cli: Cli, tmp_path: Path) -> None:

@@ -130,3 +130,43 @@ def test_tokens_resolve_expire_and_die_with_the_account(platform: Platform) -> N
             service.authenticate(
                 s, hasher=platform.hasher, username="somchai", password="correct horse battery"
             )
+
+
+def test_an_admin_links_an_account_to_one_researcher_and_it_is_audited(
+    demo_platform: Platform,
+) -> None:
+    from nexus_sti.accounts.tables import User
+    from nexus_sti.core.errors import NotFound
+    from nexus_sti.people.tables import Researcher
+
+    admin = Actor(user_id=None, username="admin", role=Role.ADMIN)
+    officer = Actor(user_id=None, username="officer", role=Role.OFFICER)
+    with demo_platform.session() as s:
+        taken = s.scalar(select(User.researcher_id).where(User.username == "reviewer"))
+        free = s.scalar(
+            select(Researcher.id).where(Researcher.id != taken).order_by(Researcher.id).limit(1)
+        )
+        assert taken is not None and free is not None
+        with pytest.raises(PermissionDenied):
+            service.link_researcher(
+                s, actor=officer, username="analyst", researcher_id=free, now=NOW
+            )
+        with pytest.raises(NotFound):
+            service.link_researcher(
+                s, actor=admin, username="analyst", researcher_id=10**9, now=NOW
+            )
+        with pytest.raises(Conflict) as clash:
+            service.link_researcher(
+                s, actor=admin, username="analyst", researcher_id=taken, now=NOW
+            )
+        assert "already linked to account reviewer" in clash.value.message
+        linked = service.link_researcher(
+            s, actor=admin, username="analyst", researcher_id=free, now=NOW
+        )
+        assert linked.researcher_id == free
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "account.researcher_linked"))
+        assert entry is not None and entry.summary["researcher"] == free
+        unlinked = service.link_researcher(
+            s, actor=admin, username="analyst", researcher_id=None, now=NOW
+        )
+        assert unlinked.researcher_id is None

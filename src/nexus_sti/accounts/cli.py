@@ -89,6 +89,26 @@ def list_accounts() -> None:
         console.print(table)
 
 
+@app.command("link")
+def link(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    researcher: Annotated[
+        int | None, typer.Option(help="The researcher profile's id (see the review area).")
+    ] = None,
+    unlink: Annotated[bool, typer.Option("--unlink", help="Remove the account's link.")] = False,
+) -> None:
+    """Link an account to a researcher profile, so it reviews or applies as that researcher."""
+    if (researcher is None) == (not unlink):
+        raise typer.BadParameter("give --researcher ID, or --unlink")
+    platform = migrated_platform()
+    with platform.session() as session:
+        user = service.link_researcher(
+            session, actor=cli_actor(), username=username, researcher_id=researcher, now=utcnow()
+        )
+        linked = f"researcher {user.researcher_id}" if user.researcher_id else "no researcher"
+        console.print(f"{username} is now linked to {linked}")
+
+
 @app.command("deactivate")
 def deactivate(username: Annotated[str, typer.Argument(help="The account to deactivate.")]) -> None:
     """Deactivate an account: it can no longer log in or use its tokens."""

@@ -6,14 +6,16 @@ from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from nexus_sti.accounts import service
-from nexus_sti.accounts.webdeps import PageUser, authenticate_login
+from nexus_sti.accounts.webdeps import PageUser, Viewer, authenticate_login
 from nexus_sti.core.access import Role
 from nexus_sti.core.errors import InvalidInput, NexusError, Unauthenticated
+from nexus_sti.people.queries import researcher_names
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.webdeps import SessionDep, get_platform, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, get_platform, render, require_csrf, take_notice
 
 router = APIRouter(include_in_schema=False)
 
@@ -71,12 +73,74 @@ def logout(request: Request, session: SessionDep) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-@router.get("/accounts")
-def accounts_page(request: Request, user: PageUser, session: SessionDep) -> Response:
+def _accounts(
+    request: Request,
+    user: Viewer,
+    session: Session,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    link_error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
     users = service.list_users(session, actor=service.actor_for(user))
     return render(
-        request, "accounts.html", user, users=users, roles=list(Role), title="Accounts", error=None
+        request,
+        "accounts.html",
+        user,
+        status_code=status_code,
+        users=users,
+        researchers=researcher_names(session, [u.researcher_id for u in users]),
+        roles=list(Role),
+        title="Accounts",
+        error=error,
+        link_error=link_error,
+        form=form,
+        notice=take_notice(request),
     )
+
+
+@router.get("/accounts")
+def accounts_page(request: Request, user: PageUser, session: SessionDep) -> Response:
+    return _accounts(request, user, session)
+
+
+@router.post("/accounts/link", dependencies=[Depends(require_csrf)])
+def link_account(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    researcher_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Link an account to a researcher profile (an empty id removes the link)."""
+    actor = service.actor_for(user)
+    try:
+        wanted = int(researcher_id) if researcher_id.strip() else None
+    except ValueError:
+        return _accounts(
+            request, user, session, status_code=422,
+            link_error="Researcher profile id: a whole number (or empty to remove the link).",
+            form={"link_username": username, "researcher_id": researcher_id},
+        )  # fmt: skip
+    try:
+        service.link_researcher(
+            session, actor=actor, username=username, researcher_id=wanted, now=utcnow()
+        )
+    except NexusError as exc:
+        if exc.http_status == 403:
+            raise
+        session.rollback()
+        return _accounts(
+            request, user, session, status_code=exc.http_status, link_error=exc.message,
+            form={"link_username": username, "researcher_id": researcher_id},
+        )  # fmt: skip
+    request.session["notice"] = (
+        f"{username} is now linked to researcher {wanted}."
+        if wanted is not None
+        else f"{username} is no longer linked to a researcher."
+    )
+    return RedirectResponse("/accounts", status_code=303)
 
 
 @router.post("/accounts", dependencies=[Depends(require_csrf)])
@@ -109,13 +173,11 @@ def create_account(
         if exc.http_status == 403:
             raise
         session.rollback()
-        return render(
+        return _accounts(
             request,
-            "accounts.html",
             user,
+            session,
             status_code=exc.http_status,
-            users=service.list_users(session, actor=actor),
-            roles=list(Role),
             error=exc.message,
             form={
                 "username": username,
@@ -124,6 +186,6 @@ def create_account(
                 "email": email,
                 "country": country,
             },
-            title="Accounts",
         )
+    request.session["notice"] = f"Account {username.strip()} created."
     return RedirectResponse("/accounts", status_code=303)

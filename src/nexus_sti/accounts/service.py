@@ -19,6 +19,7 @@ from nexus_sti.core.errors import (
     NotFound,
     Unauthenticated,
 )
+from nexus_sti.people.queries import researcher_card
 from nexus_sti.platform.auditlog import record
 from nexus_sti.platform.security import (
     check_password_rules,
@@ -268,6 +269,44 @@ def deactivate_user(session: Session, *, actor: Actor, username: str, now: datet
         subject_id=user.id,
         inputs={"username": username},
         now=now,
+    )
+    session.commit()
+    return user
+
+
+def link_researcher(
+    session: Session, *, actor: Actor, username: str, researcher_id: int | None, now: datetime
+) -> User:
+    """Link an account to a researcher profile (``None``: unlink), so the person reviews, or
+    applies, as that researcher. One account per researcher; audited."""
+    require(actor, "accounts.manage", "link accounts to researcher profiles")
+    user = _user_named(session, username)
+    name = None
+    if researcher_id is not None:
+        card = researcher_card(session, researcher_id)
+        if card is None:
+            raise NotFound("researcher", researcher_id)
+        taken = session.scalar(
+            select(User.username).where(User.researcher_id == researcher_id, User.id != user.id)
+        )
+        if taken is not None:
+            raise Conflict(
+                f"researcher {researcher_id} ({card.name_latin}) is already linked to account "
+                f"{taken}",
+                field="researcher_id",
+            )
+        name = card.name_latin
+    before = user.researcher_id
+    user.researcher_id = researcher_id
+    record(
+        session,
+        action="account.researcher_linked",
+        actor=actor,
+        subject_type="user",
+        subject_id=user.id,
+        inputs={"username": username, "researcher": researcher_id, "before": before},
+        now=now,
+        summary={"researcher": researcher_id, "name": name},
     )
     session.commit()
     return user
