@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pypdf import PdfWriter
@@ -169,6 +169,23 @@ def test_applicant_drafts_fixes_and_submits_and_the_officer_screens_it(
             expect(row).to_contain_text("submitted")
             expect(row.locator("td").nth(-2)).to_have_text("yes")
             officer.screenshot(path=str(ARTIFACTS / "officer-screening.png"), full_page=True)
+
+            # Withdrawing is final, so the page asks first: no, and nothing happens; yes, and
+            # the proposal is withdrawn.
+            page.goto(f"{server_url}/proposals/{reference}")
+            asked: list[str] = []
+
+            def answer(dialog: Any, accept: bool) -> None:
+                asked.append(dialog.message)
+                dialog.accept() if accept else dialog.dismiss()
+
+            page.once("dialog", lambda d: answer(d, False))
+            page.get_by_role("button", name="Withdraw").click()
+            expect(page.locator("p.lead strong")).to_have_text("submitted")
+            page.once("dialog", lambda d: answer(d, True))
+            page.get_by_role("button", name="Withdraw").click()
+            expect(page.locator("p.lead strong")).to_have_text("withdrawn")
+            assert asked and "cannot be edited again" in asked[0]
         finally:
             browser.close()
     for name in ("applicant-receipt.png", "officer-screening.png", "proposal-editor.png"):

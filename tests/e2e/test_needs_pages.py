@@ -178,8 +178,16 @@ def test_officer_saves_versions_and_the_audit_log_records_them(client: TestClien
     assert "Saved as version 2" in client.get(second.headers["location"]).text
     listing = table_rows(client.get("/needs/targets?track=regional").text, "Saved targets")
     assert [r[0] for r in listing] == ["2", "1"]
-    assert "/api/v1/needs/decisions/" in client.get("/needs/targets?track=regional").text
-    assert "/api/v1/needs/decisions/" not in client.get("/needs/targets?track=bilateral").text
+    regional = client.get("/needs/targets?track=regional").text
+    assert "/needs/decisions/" in regional
+    assert "/needs/decisions/" not in client.get("/needs/targets?track=bilateral").text
+    # The saved decisions download with the page's session (no API token in a browser).
+    links = re.findall(r'href="(/needs/decisions/\d+\.(?:json|csv))"', regional)
+    assert len(links) >= 2
+    for link in links:
+        got = client.get(link)
+        assert got.status_code == 200, link
+        assert got.headers["content-disposition"].startswith("attachment;")
     audit = client.get("/audit?action=targets.").text
     assert "targets.saved" in audit
 

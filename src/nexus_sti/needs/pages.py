@@ -25,10 +25,11 @@ from nexus_sti.core.countries import country
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.needs.assessment import NeedsAssessment
 from nexus_sti.needs.charts import capacity_chart, indicator_series_chart, shares_chart
-from nexus_sti.needs.export import assessment_csv, assessment_json
+from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv
 from nexus_sti.needs.service import (
     country_series,
     current_assessment,
+    decision_summary,
     get_target_decision,
     list_target_decisions,
     save_targets,
@@ -109,6 +110,25 @@ def needs_index_csv(request: Request, user: PageUser) -> Response:
     """One row per country and indicator."""
     assessment = current_assessment(actor=actor_for(user), index_file=_index_file(request))
     return csv_download(assessment_csv(assessment), "needs-index.csv")
+
+
+@router.get("/needs/decisions/{decision_id}.json")
+def decision_json(decision_id: int, user: PageUser, session: SessionDep) -> Response:
+    """A saved target decision, as the API gives it, for the signed-in reader."""
+    decision = get_target_decision(session, actor=actor_for(user), decision_id=decision_id)
+    return json_download(
+        decision_summary(decision), f"targets-{decision.track}-v{decision.version}.json"
+    )
+
+
+@router.get("/needs/decisions/{decision_id}.csv")
+def decision_csv(decision_id: int, user: PageUser, session: SessionDep) -> Response:
+    decision = get_target_decision(session, actor=actor_for(user), decision_id=decision_id)
+    summary = decision_summary(decision)
+    return csv_download(
+        targets_csv({"countries": summary["result"]["countries"]}),
+        f"targets-{decision.track}-v{decision.version}.csv",
+    )
 
 
 @functools.lru_cache(maxsize=64)

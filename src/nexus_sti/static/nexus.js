@@ -17,3 +17,11 @@ document.querySelectorAll("[data-fragment]").forEach((box) => {
       box.dataset.loaded = "error";
     });
 });
+
+// Irreversible actions ask first: a button with data-confirm="question" submits only if the
+// person confirms. (Without JavaScript the button submits; the server still checks every rule.)
+document.querySelectorAll("button[data-confirm]").forEach((button) => {
+  button.addEventListener("click", (event) => {
+    if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+  });
+});
