@@ -56,6 +56,8 @@ def test_officer_pages_run_an_assignment_and_refuse_a_bad_swap(client: TestClien
     assert (
         "Version 1" in shown.text and "<svg" in shown.text and "lowest per-proposal" in shown.text
     )
+    assert "Assignment saved" in shown.text  # said once, after the action
+    assert "Assignment saved" not in client.get(f"/review/calls/{ref}/assignment").text
     impossible = client.post(f"/review/calls/{ref}/assignment", data={**form, "k": "20"})
     assert impossible.status_code == 422 and "Nothing was saved" in impossible.text
     outside = client.post(f"/review/calls/{ref}/assignment", data={**form, "outside_minimum": "1"})

@@ -79,6 +79,7 @@ def test_officer_designs_saves_and_admin_approves(
     record_url = saved.headers["location"]
     record = client.get(record_url)
     assert "proposed" in record.text
+    assert "another officer approves or rejects it" in record.text  # the save says it worked
     assert "Approve and create the awards" not in record.text, "no approving one's own run"
     own = client.post(
         record_url + "/decision",
@@ -99,6 +100,7 @@ def test_officer_designs_saves_and_admin_approves(
     assert approved.status_code == 303
     record = client.get(record_url)
     assert "approved" in record.text and "Awards" in record.text
+    assert "approved: its awards are created and the call is decided" in record.text
     awards = client.get(
         f"/api/v1/selection/calls/{ref}/awards?format=csv", headers=api_token(client, "admin")
     )

@@ -31,7 +31,7 @@ from nexus_sti.core.errors import (
 )
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.downloads import csv_download
-from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, take_notice
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.queries import scored_eligible_by_call
@@ -250,6 +250,10 @@ def save_run_page(
     except (InvalidInput, RuleViolation, Infeasible) as exc:
         session.rollback()
         return _designer(request, user, session, reference, raw, note=note, error=exc.message)
+    request.session["notice"] = (
+        f"Saved as run {run.id} (version {run.version}, proposed): another officer approves or "
+        "rejects it."
+    )
     return RedirectResponse(f"/selection/runs/{run.id}", status_code=303)
 
 
@@ -321,6 +325,7 @@ def _record(
         user,
         status_code=422 if error else 200,
         title=f"Selection run {run.id}",
+        notice=take_notice(request) if error is None else None,
         run=run,
         call=call,
         error=error,
@@ -364,6 +369,11 @@ def decide_page(
         session.rollback()
         run = service.get_run(session, actor=actor, run_id=run_id)
         return _record(request, user, session, run, error=exc.message)
+    request.session["notice"] = (
+        f"Run {run_id} approved: its awards are created and the call is decided."
+        if verdict == "approve"
+        else f"Run {run_id} rejected: nothing is awarded."
+    )
     return RedirectResponse(f"/selection/runs/{run_id}", status_code=303)
 
 

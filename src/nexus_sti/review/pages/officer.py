@@ -186,6 +186,7 @@ def _pool_page(
         ),
         conflict_error=conflict_error,
         typed=typed or {},
+        notice=request.session.pop("review_notice", None),
     )
 
 
@@ -213,20 +214,27 @@ def declare_pool_conflict_page(
 
 
 @router.post("/review/calls/{reference}/pool", dependencies=[Depends(require_csrf)])
-def invite_page(reference: str, user: PageUser, session: SessionDep, form: FormFields) -> Response:
+def invite_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
+) -> Response:
     load = form.get("max_load", "").strip()
     if load and not load.isdigit():
         raise InvalidInput("max_load", "must be a whole number")
     raw = form.get("reviewer_ids", "").replace(",", " ").split()
     if any(not x.isdigit() for x in raw):
         raise InvalidInput("reviewer_ids", "reviewer profile ids, separated by spaces or commas")
-    pool.invite_reviewers(
+    added = pool.invite_reviewers(
         session,
         actor=actor_for(user),
         call_reference=reference,
         reviewer_ids=[int(x) for x in raw] if raw else None,
         max_load=int(load) if load else None,
         now=utcnow(),
+    )
+    request.session["review_notice"] = (
+        f"Invited {len(added)} reviewer{'s' if len(added) != 1 else ''}."
+        if added
+        else "Nobody new to invite: they are all in the pool already."
     )
     return RedirectResponse(f"/review/calls/{reference}/pool", status_code=303)
 
@@ -306,6 +314,7 @@ def _assignment_page(
         hint=hint,
         error_proposals=error_proposals or [],
         violations=violations or [],
+        notice=request.session.pop("review_notice", None) if error is None else None,
         entries=entries,
         backends=list(BACKENDS),
         groups=groups,
@@ -349,6 +358,7 @@ def run_assignment_page(
             hint=exc.details.get("hint"),
             error_proposals=exc.details.get("proposal_references"),
         )
+    request.session["review_notice"] = "Assignment saved: it replaces the call's active one."
     return RedirectResponse(f"/review/calls/{reference}/assignment", status_code=303)
 
 
@@ -382,6 +392,9 @@ def swap_page(
     except (Conflict, NotFound) as exc:
         session.rollback()
         return _assignment_page(request, user, session, reference, error=exc.message)
+    request.session["review_notice"] = (
+        f"Reviewer {ids[0]} replaced by reviewer {ids[1]} on {form.get('proposal', '').strip()}."
+    )
     return RedirectResponse(f"/review/calls/{reference}/assignment", status_code=303)
 
 
