@@ -107,13 +107,15 @@ def demo_params(
         # reviewer needs half as many reviewers as proposals, and conflicts (reviewers who are
         # members of a proposal) and the Japan / member-state minimums need more.
         "n_reviewers": max(REVIEWERS_AT_LEAST, math.ceil(n_proposals * REVIEWERS_PER_PROPOSAL)),
-        # Enough researchers that, as in a real call, each proposal can have its own leads.
-        "researchers_per_institution": 20,
+        # Enough researchers that, as in a real call, each proposal can have its own leads, and
+        # the reviewers are found among them (twenty per institution up to 400 proposals, more
+        # for a larger data set, such as the pages benchmark's ten times the demo).
+        "researchers_per_institution": max(20, math.ceil(n_proposals / 20)),
     }
-    return DemoParams(**(sizes | _program_shape(config)))
+    return DemoParams(**(sizes | _program_shape(config, n_proposals)))
 
 
-def _program_shape(config: ProgramConfig | None) -> dict[str, Any]:
+def _program_shape(config: ProgramConfig | None, n_proposals: int) -> dict[str, Any]:
     if config is None:
         return {}
     shape: dict[str, Any] = {"areas": config.program.priority_areas}
@@ -121,7 +123,10 @@ def _program_shape(config: ProgramConfig | None) -> dict[str, Any]:
         shape |= {"lead_country": None, "countries": config.program.countries}
         # Every proposal has three to six leads (one per country team), so the smaller
         # countries need larger pools for each proposal to have its own.
-        shape |= {"bilateral_share": 0.0, "researchers_per_institution": 40}
+        shape |= {
+            "bilateral_share": 0.0,
+            "researchers_per_institution": max(40, math.ceil(n_proposals / 10)),
+        }
     return shape
 
 
