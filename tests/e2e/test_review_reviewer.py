@@ -64,7 +64,10 @@ def test_reviewer_drafts_submits_and_declares_a_conflict_on_the_pages(
         ),
     )  # fmt: skip
     assert invalid.status_code == 422
-    assert "<code>scores.impact</code>" in invalid.text and "<code>comments</code>" in invalid.text
+    # Each problem once, in words, naming the criterion or field as the form does.
+    assert 'data-field="scores.impact"' in invalid.text and 'data-field="comments"' in invalid.text
+    assert "comments: write at least 50 characters" in invalid.text
+    assert "comments: comments" not in invalid.text and "<code>comments</code>" not in invalid.text
     assert "Not submitted" in invalid.text and "short</textarea>" in invalid.text
 
     done = client.post(

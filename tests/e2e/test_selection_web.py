@@ -4,6 +4,7 @@ the comparison, the API and who may see any of it."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import unescape
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -62,6 +63,7 @@ def test_officer_designs_saves_and_admin_approves(
     assert "bands set by hand: THA –1" in own.text
     bad_own = client.get(f"/selection/calls/{ref}?submitted=1&low_band_THA=3&high_band_THA=1")
     assert bad_own.status_code == 422 and "must not exceed" in bad_own.text
+    assert "Thailand's band: low (3) must not exceed high (1)" in unescape(bad_own.text)
     # A band width the rule refuses: the field and the rule are named, nothing is solved.
     bad = client.get(f"/selection/calls/{ref}?band_tolerance=-1&submitted=1")
     assert bad.status_code == 422

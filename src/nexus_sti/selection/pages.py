@@ -22,6 +22,7 @@ from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.service import call_by_id, published_calls
 from nexus_sti.core.access import check, require
+from nexus_sti.core.countries import UnknownCountryError, country
 from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
@@ -82,10 +83,20 @@ def _query(raw: Mapping[str, Any]) -> str:
     return urlencode(flat)
 
 
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A field as the form names it: ``band_overrides.THA`` is "Thailand's band"; other fields
+    keep their name, which is also the form field's (``band_tolerance``)."""
+    if len(loc) >= 2 and loc[0] == "band_overrides" and isinstance(loc[1], str):
+        try:
+            return f"{country(loc[1]).name}'s band"
+        except UnknownCountryError:
+            return f"the band of {loc[1]}"
+    return ".".join(str(p) for p in loc)
+
+
 def _message(exc: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-        for e in exc.errors()
+        f"{_where(tuple(e['loc']))}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
     )
 
 
