@@ -42,7 +42,7 @@ ExplanationKind = Literal["out-ranked", "blocked", "fits", "excluded"]
 @dataclass(frozen=True, slots=True)
 class Explanation:
     """Why ``proposal_id`` was not funded. ``groups``: the constraint groups its addition to the
-    funded set would break (model names, e.g. ``"budget jst 2028"``, ``"lead L-4 one award"``);
+    funded set would break (model names, e.g. ``"budget agency-a 2028"``, ``"lead L-4 one award"``);
     for ``"blocked"`` only the non-budget ones; empty for ``"fits"`` and ``"excluded"``."""
 
     proposal_id: str
@@ -256,7 +256,7 @@ def _coefficient(model: Model, row: int, col: int) -> float:
 
 
 def _budgets_phrase(groups: list[str]) -> str:
-    """ "JST's 2028/2029 and cofunder-vnm's total budgets" from budget group names, which the
+    """ "agency-a's 2028/2029 and cofunder-vnm's total budgets" from budget group names, which the
     model writes "budget <funder> <year>" and "budget <funder> total"."""
     periods: dict[str, list[str]] = {}
     for group in groups:
