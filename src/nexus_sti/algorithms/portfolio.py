@@ -5,9 +5,9 @@ calibrated scores) or merit per unit of cost (``"merit_per_cost"``: each proposa
 by its total cost, which favours cheap proposals of equal merit). Every rule in
 :class:`PortfolioRules` is optional and becomes one or more named *constraint groups*
 ("budget agency-a 2027", "band THA min", "area quantum >= 2"), the unit in which infeasibility is
-reported and rules are priced. :func:`solve_portfolio` solves with HiGHS (on large calls, its branch and cut
-races a neighbourhood search around the LP optimum); an impossible set of rules raises
-:class:`~nexus_sti.core.errors.Infeasible` naming an irreducible set of conflicting groups.
+reported and rules are priced. :func:`solve_portfolio` solves with HiGHS (on large calls, its
+branch and cut races a neighbourhood search around the LP optimum); an impossible set of rules
+raises :class:`~nexus_sti.core.errors.Infeasible` naming an irreducible set of conflicting groups.
 :func:`rule_costs` prices each group. The independent checker and the rank-and-fund baseline live
 in :mod:`nexus_sti.algorithms.portfolio_checks`.
 """
