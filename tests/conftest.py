@@ -55,7 +55,9 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         data_dir=tmp_path,
         database_url=database_url,
         password_hash_profile="fast",
-        **overrides,
+        # Pages wait for their background job (a worker thread of the app runs it), so a test
+        # sees the result as a person would once it is ready; tests of the progress bar set 0.
+        **{"job_wait_s": 60.0, **overrides},
     )
 
 

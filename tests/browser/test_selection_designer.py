@@ -92,3 +92,44 @@ def test_officer_tightens_a_rule_and_saves_the_selection(
             expect(page.get_by_text("organisation_cap = 2")).to_be_visible()
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_long_work_shows_a_progress_bar_then_its_result(demo_platform: Platform) -> None:
+    """As at ten times demo size: the pages never wait for the solver. Each shows a progress
+    bar at once, and the result replaces it when the background job ends, with no click."""
+    import dataclasses
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from nexus_sti.app.web import create_app
+    from tests.conftest import live_server
+
+    ref = screened_bilateral_call(demo_platform)
+    impatient = dataclasses.replace(
+        demo_platform, settings=demo_platform.settings.model_copy(update={"job_wait_s": 0.0})
+    )
+    with live_server(create_app(impatient)) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{url}/login?next=/selection/calls/{ref}/compare")
+            page.get_by_label("Username").fill("officer")
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_role("progressbar")).to_be_visible()
+            expect(page.get_by_role("heading", name="Side by side")).to_be_visible(timeout=60_000)
+            page.goto(f"{url}/selection/calls/{ref}")
+            expect(page.get_by_role("progressbar").first).to_be_visible()
+            funded = page.get_by_role("heading", name=re.compile(r"proposals funded"))
+            expect(funded).to_be_visible(timeout=60_000)
+            prices = page.locator("figure.chart [data-fragment]")
+            expect(prices.locator("svg")).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name="Save as a proposed selection").click()
+            expect(page).to_have_url(re.compile(r"/jobs/\d+$"))
+            expect(
+                page.get_by_role("heading", name=re.compile(r"Selection run \d+"))
+            ).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(re.compile(r"Saved as run \d+"))).to_be_visible()
+        finally:
+            browser.close()

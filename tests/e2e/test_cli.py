@@ -11,6 +11,7 @@ import pytest
 import typer.main
 
 from nexus_sti.app.cli import app, main
+from nexus_sti.platform.jobqueue import Finished, Progress, Work, job_kind, submit
 from tests.conftest import Backend
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
@@ -288,3 +289,29 @@ def test_commands_on_a_database_not_set_up_say_what_to_run(cli: Cli) -> None:
         assert code == 5, (command, out, err)
         assert "run `nexus db upgrade`" in err
         assert "Traceback" not in err + out
+
+
+@job_kind("test.cli-echo")
+def echo(_session: Any, work: Work, progress: Progress) -> Finished:
+    progress(1, 1, "echoing")
+    return Finished({"echo": work.params["word"]})
+
+
+def test_jobs_work_runs_the_queue_and_list_shows_it(cli: Cli) -> None:
+    from nexus_sti.platform.context import Platform
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.platform.settings import load_settings
+
+    assert cli("db", "upgrade")[0] == 0
+    platform = Platform.start(load_settings())
+    with platform.session() as s:
+        for word in ("ສະບາຍດີ", "hello"):
+            submit(
+                s, kind="test.cli-echo", params={"word": word}, owner_id=None,
+                owner_label="test", now=utcnow(),
+            )  # fmt: skip
+    platform.close()
+    code, _, err = cli("jobs", "work", "--once")
+    assert code == 0 and "ran 2 job(s)" in err
+    code, out, _ = cli("jobs", "list")
+    assert code == 0 and "2 done" in out and out.count("test.cli-echo") == 2

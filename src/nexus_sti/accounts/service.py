@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nexus_sti.accounts.queries import actor_of_user
 from nexus_sti.accounts.tables import ApiToken, User
 from nexus_sti.core.access import Actor, Role, require
 from nexus_sti.core.countries import ISO3_CODES, is_country
@@ -33,9 +34,7 @@ USERNAME_RULE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(
-        user_id=user.id, username=user.username, role=Role(user.role), country=user.country
-    )
+    return actor_of_user(user)
 
 
 def create_user(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -129,13 +129,15 @@ def compare_rules(
     time_limit: float = 10.0,
     gap: float = 1e-4,
     counted: Sequence[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> RuleComparison:
     """Run each rule on ``problem`` and measure it. ``secondary``: proposal id → scores compared
     in order, higher first (e.g. (excellence, impact)); ``researchers``: country → number of
     researchers; ``counted``: the countries whose coverage is measured and whose first project
     breaks a tie (a program's partner countries; default: every country of the candidates).
     Raises :class:`~nexus_sti.core.errors.Infeasible` when the rules cannot all
-    hold (the optimum rules and the cost of inclusiveness need a feasible problem)."""
+    hold (the optimum rules and the cost of inclusiveness need a feasible problem).
+    ``progress(done, total, step)`` is called before each rule and before the last solve."""
     unknown = [r for r in rules if r not in RULE_LABELS]
     if unknown:
         raise InvalidInput("rules", f"unknown rule {unknown[0]!r}; allowed: {', '.join(ALL_RULES)}")
@@ -145,7 +147,10 @@ def compare_rules(
         counted = sorted({code for c in problem.candidates for code in c.countries})
     outcomes: list[RuleOutcome] = []
     optimum: float | None = None
-    for rule in rules:
+    steps = len(rules) + 1
+    for index, rule in enumerate(rules):
+        if progress is not None:
+            progress(index, steps, RULE_LABELS[rule])
         lottery: LotteryRecord | None = None
         started = time.perf_counter()
         if rule == "rank-and-fund":
@@ -174,6 +179,8 @@ def compare_rules(
         )
     if optimum is None:
         optimum = solve_portfolio(problem, time_limit=time_limit, gap=gap).objective
+    if progress is not None:
+        progress(len(rules), steps, "the best portfolio under the budgets alone")
     rules_in_force = problem.rules
     budgets_only = PortfolioRules(
         budgets=rules_in_force.budgets, funder_totals=rules_in_force.funder_totals

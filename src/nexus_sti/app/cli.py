@@ -36,6 +36,7 @@ CONTEXT_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "selection": (("nexus_sti.selection.cli",), "Portfolio selection: optimise, explain, decide."),
     "review": (("nexus_sti.review.cli",), "Review: reviewer assignment and score calibration."),
+    "jobs": (("nexus_sti.jobs.cli",), "Background jobs: workers and the queue."),
 }
 
 

@@ -23,12 +23,14 @@ from nexus_sti.audit import api as audit_api
 from nexus_sti.audit import pages as audit_pages
 from nexus_sti.calls import api as calls_api
 from nexus_sti.calls import pages as calls_pages
+from nexus_sti.jobs import pages as jobs_pages
 from nexus_sti.needs import api as needs_api
 from nexus_sti.needs import pages as needs_pages
 from nexus_sti.platform.admission import Admission
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
 from nexus_sti.platform.headers import SecurityHeaders
+from nexus_sti.platform.jobqueue import Worker, import_all_kinds
 from nexus_sti.platform.openapi import install_openapi
 from nexus_sti.platform.settings import session_secret
 from nexus_sti.platform.webdeps import TEMPLATES_DIR
@@ -68,7 +70,17 @@ def create_app(platform: Platform) -> FastAPI:
         # One worker thread per database connection: a thread never waits for a connection
         # held by another waiting thread, and the admission queue in front bounds the wait.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-        yield
+        import_all_kinds()
+        workers = [Worker(platform.sessions) for _ in range(settings.job_threads)]
+        threads = [worker.start_thread() for worker in workers]
+        try:
+            yield
+        finally:
+            # Jobs under way finish (and record how) before the database is let go.
+            for worker in workers:
+                worker.stop()
+            for thread in threads:
+                await to_thread.run_sync(thread.join)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -124,6 +136,7 @@ def create_app(platform: Platform) -> FastAPI:
         areas_pages.router,
         programs_pages.router,
         audit_pages.router,
+        jobs_pages.router,
         calls_pages.router,
         proposals_screening_pages.router,
         needs_pages.router,

@@ -57,12 +57,13 @@ class Base(DeclarativeBase):
 
 
 def import_all_tables() -> MetaData:
-    """Import every ``tables`` module of the package (and the audit log) so ``Base.metadata``
-    is complete. The modules are found by name, not listed: the infrastructure knows no
-    context, and a new context's tables are found as soon as its ``tables.py`` exists."""
+    """Import every ``tables`` module of the package (and the audit log and the job queue) so
+    ``Base.metadata`` is complete. The modules are found by name, not listed: the infrastructure
+    knows no context, and a new context's tables are found as soon as its ``tables.py`` exists."""
     import nexus_sti
 
     importlib.import_module("nexus_sti.platform.auditlog")
+    importlib.import_module("nexus_sti.platform.jobqueue")
     for module in pkgutil.walk_packages(nexus_sti.__path__, prefix="nexus_sti."):
         if module.name.endswith(".tables"):
             importlib.import_module(module.name)

@@ -108,6 +108,20 @@ class Settings(BaseSettings):
         description="Seconds after a call's deadline that a submission arriving at the server "
         "is still taken (judged at arrival, before any queueing; 0 = none).",
     )
+    job_threads: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Background-job workers each web process runs as threads (0: leave the queue "
+        "to `nexus jobs work` processes).",
+    )
+    job_wait_s: float = Field(
+        0.8,
+        ge=0,
+        le=120,
+        description="Seconds a page waits for its background job before it shows a progress bar "
+        "instead.",
+    )
     demo_seed: int = Field(20240422, description="Seed of the synthetic demo data set.")
     demo_proposals: int = Field(
         400, ge=10, le=20000, description="Proposals in the synthetic demo call."

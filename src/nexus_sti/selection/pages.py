@@ -8,9 +8,9 @@ POSTs with the CSRF token.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from html import escape
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -21,29 +21,37 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from nexus_sti.accounts.service import actor_for
 from nexus_sti.accounts.webdeps import PageUser, Viewer
 from nexus_sti.calls.service import call_by_id, published_calls
-from nexus_sti.core.access import check, require
+from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.countries import UnknownCountryError, country
 from nexus_sti.core.errors import (
     Conflict,
-    Infeasible,
     InvalidInput,
     PermissionDenied,
     RuleViolation,
 )
+from nexus_sti.jobs import service as job_service
+from nexus_sti.jobs.pages import follow
+from nexus_sti.jobs.service import status_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.downloads import csv_download
-from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, take_notice
+from nexus_sti.platform.jobqueue import Job, key_of
+from nexus_sti.platform.webdeps import (
+    SessionDep,
+    get_platform,
+    render,
+    require_csrf,
+    take_notice,
+)
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.queries import scored_eligible_by_call
 from nexus_sti.selection import awards as call_awards
-from nexus_sti.selection import charts, service, studies
+from nexus_sti.selection import charts, jobs, service
 from nexus_sti.selection.api import run_summary
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 
 PARAM_FIELDS = tuple(SelectionParams.model_fields)
 CHECKBOXES = ("inclusive", "one_award_per_lead", "lottery")
@@ -100,21 +108,6 @@ def _message(exc: ValidationError) -> str:
     )
 
 
-def _attempt(
-    solve: Callable[[SelectionParams], T], raw: dict[str, Any]
-) -> tuple[T | None, str | None]:
-    """``solve`` on the parameters in ``raw``, or the message a user should see instead: the
-    field and rule a value breaks, or the rules that cannot hold together and what to relax."""
-    try:
-        return solve(SelectionParams.model_validate(raw)), None
-    except ValidationError as exc:
-        return None, _message(exc)
-    except Infeasible as exc:
-        return None, f"{exc.message} — {exc.hint}"
-    except (InvalidInput, RuleViolation) as exc:
-        return None, exc.message
-
-
 @router.get("/selection")
 def selection_home(request: Request, user: PageUser, session: SessionDep) -> Response:
     actor = actor_for(user)
@@ -137,6 +130,42 @@ def selection_home(request: Request, user: PageUser, session: SessionDep) -> Res
     )
 
 
+def _answer(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    kind: str,
+    reference: str,
+    params: SelectionParams,
+    back: str,
+) -> Job:
+    """The job that answers ``kind`` for this call and these rules: one answered before on the
+    same data, or a new one (waited for briefly, so quick answers come at once)."""
+    require(actor, "selection.run", "run a selection")
+    key = jobs.question_key(kind, reference, params, jobs.facts_digest(session, reference))
+    return job_service.answer(
+        session,
+        actor=actor,
+        kind=kind,
+        params={
+            "call": reference,
+            "params": params.model_dump(mode="json"),
+            "back": back,
+            "title": JOB_TITLES[kind].format(call=reference),
+        },
+        key=key,
+        wait_s=get_platform(request).settings.job_wait_s,
+    )
+
+
+JOB_TITLES = {
+    jobs.PREVIEW: "Solving the selection of {call} under these rules",
+    jobs.COSTS: "Pricing each family of rules for {call}",
+    jobs.COMPARE: "Comparing selection rules on {call}",
+    jobs.PROPOSE: "Saving a selection of {call} for decision",
+}
+
+
 def _designer(
     request: Request,
     user: Viewer,
@@ -149,39 +178,35 @@ def _designer(
 ) -> Response:
     actor = actor_for(user)
     call = service.call_for_page(session, actor=actor, reference=reference)
-    outcome = None
-    if error is None:
-        outcome, error = _attempt(
-            lambda params: service.preview(
-                session,
-                actor=actor,
-                call_reference=reference,
-                params=params,
-                with_rule_costs=False,
-            ),
-            raw,
-        )
-    form = {**SelectionParams().model_dump(), **raw}
+    params: SelectionParams | None = None
     view: dict[str, Any] = {}
-    if outcome is not None:
-        problem, selected = outcome.inputs.problem, outcome.result.selected
-        by_id = {c.id: c for c in problem.candidates}
-        view = {
-            "places_chart": charts.places_chart(
-                problem, selected, outcome.inputs.partner_countries
-            ),
-            "areas_chart": charts.areas_chart(problem, selected),
+    progress = None
+    if error is None:
+        try:
+            params = SelectionParams.model_validate(raw)
+        except ValidationError as exc:
+            error = _message(exc)
+    if params is not None and error is None:
+        # The address asked for, as asked: the job leads back to it when the answer is ready.
+        query = request.url.query
+        job = _answer(
+            request,
+            session,
+            actor,
+            jobs.PREVIEW,
+            reference,
+            params,
+            f"/selection/calls/{reference}?{query}",
+        )
+        if job.status == "done" and job.result is not None:
+            view = dict(job.result)
             # Pricing the rules takes a solve per family: the page asks for it afterwards.
-            "costs_url": (
-                f"/selection/calls/{reference}/costs?{request.url.query}"
-                if request.method == "GET"
-                else None
-            ),
-            "funded": sorted((by_id[i] for i in selected), key=lambda c: (-c.merit, c.id)),
-            "explanations": outcome.explanations,
-            "kinds": Counter(e["kind"] for e in outcome.explanations),
-            "cost": sum(outcome.inputs.requested[i] for i in selected),
-        }
+            view["costs_url"] = f"/selection/calls/{reference}/costs?{query}"
+        elif job.status == "failed":
+            error = job.error
+        else:
+            progress = status_of(job)
+    form = {**SelectionParams().model_dump(), **raw}
     return render(
         request,
         "selection_call.html",
@@ -192,12 +217,12 @@ def _designer(
         form=form,
         error=error,
         note=note,
-        outcome=outcome,
+        params=params,
+        view=view,
+        job_status=progress,
         query=_query(raw),
         can_save=bool(check(actor, "selection.run")),
         members=program_version(session, call.program_version_id).config.partner_countries,
-        bands=dict(outcome.inputs.problem.rules.country_bands or {}) if outcome else {},
-        **view,
     )
 
 
@@ -215,18 +240,21 @@ def rule_costs_fragment(
     reference: str, request: Request, user: PageUser, session: SessionDep
 ) -> Response:
     """The designer's "what each family of rules costs" chart, as an HTML fragment the page
-    loads once the portfolio is shown (the same query as the designer)."""
+    loads once the portfolio is shown (the same query as the designer); while the prices are
+    being worked out, the fragment is a progress bar that loads it again when they are ready."""
     submitted = request.query_params.get("submitted") == "1"
     raw = _params_from(request.query_params, submitted=submitted)
-    costs, error = _attempt(
-        lambda params: service.rule_costs(
-            session, actor=actor_for(user), call_reference=reference, params=params
-        ),
-        raw,
-    )
-    if error is not None or costs is None:
-        body = f'<p class="error">{escape(error or "no costs")}</p>'
-        return HTMLResponse(body, status_code=422)
+    try:
+        params = SelectionParams.model_validate(raw)
+    except ValidationError as exc:
+        return HTMLResponse(f'<p class="error">{escape(_message(exc))}</p>', status_code=422)
+    back = f"/selection/calls/{reference}?{request.url.query}"
+    job = _answer(request, session, actor_for(user), jobs.COSTS, reference, params, back)
+    if job.status == "failed":
+        return HTMLResponse(f'<p class="error">{escape(job.error or "")}</p>', status_code=422)
+    if job.status != "done" or job.result is None:
+        return render(request, "_job_progress.html", user, status=status_of(job))
+    costs = job.result["costs"]
     if not costs:
         return HTMLResponse('<p class="muted">No rule beyond the budgets applies.</p>')
     return HTMLResponse(charts.costs_chart(costs))
@@ -244,28 +272,38 @@ FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 def save_run_page(
     reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
 ) -> Response:
+    """Saving solves again with every family of rules priced: a background job. A quick one
+    leads straight to the saved run; a longer one to its progress page, which leads there."""
     actor = actor_for(user)
     raw = _params_from(form, submitted=True)
     note = form.get("note", "")
     try:
-        run = service.propose(
-            session,
-            actor=actor,
-            call_reference=reference,
-            params=SelectionParams.model_validate(raw),
-            note=note,
-            now=utcnow(),
-        )
+        params = SelectionParams.model_validate(raw)
     except ValidationError as exc:
         return _designer(request, user, session, reference, raw, note=note, error=_message(exc))
-    except (InvalidInput, RuleViolation, Infeasible) as exc:
-        session.rollback()
-        return _designer(request, user, session, reference, raw, note=note, error=exc.message)
-    request.session["notice"] = (
-        f"Saved as run {run.id} (version {run.version}, proposed): another officer approves or "
-        "rejects it."
+    require(actor, "selection.run", "run a selection")
+    service.call_for_page(session, actor=actor, reference=reference)
+    dump = params.model_dump(mode="json")
+    job = job_service.start(
+        session,
+        actor=actor,
+        kind=jobs.PROPOSE,
+        params={
+            "call": reference,
+            "params": dump,
+            "note": note,
+            "back": f"/selection/calls/{reference}?{_query(raw)}",
+            "title": JOB_TITLES[jobs.PROPOSE].format(call=reference),
+        },
+        # The same rules and note from the same officer while a save is under way: one save.
+        key=key_of(
+            jobs.PROPOSE, {"call": reference, "params": dump, "note": note, "by": actor.user_id}
+        ),
+        wait_s=get_platform(request).settings.job_wait_s,
     )
-    return RedirectResponse(f"/selection/runs/{run.id}", status_code=303)
+    if job.status == "failed":
+        return _designer(request, user, session, reference, raw, note=note, error=job.error)
+    return follow(request, job)
 
 
 @router.get("/selection/calls/{reference}/compare")
@@ -273,37 +311,23 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
     actor = actor_for(user)
     raw = _params_from(request.query_params, submitted=request.query_params.get("submitted") == "1")
     call = service.call_for_page(session, actor=actor, reference=reference)
-    found, error = _attempt(
-        lambda params: studies.compare(
-            session, actor=actor, call_reference=reference, params=params
-        ),
-        raw,
-    )
+    query = _query(raw)
+    error: str | None = None
     view: dict[str, Any] = {}
-    if found is not None:
-        rows = []
-        targets = found.inputs.target_shares
-        for o in found.comparison.outcomes:
-            rows.append(
-                {
-                    "rule": o.rule,
-                    "label": o.label,
-                    "merit": o.merit,
-                    "funded": o.funded,
-                    "partners_covered": len(o.partners_covered),
-                    "areas_covered": len(o.areas_covered),
-                    "hoover": studies.places_hoover(found.places[o.rule], targets),
-                    "gini": o.gini_per_researcher,
-                    "rules_broken": len(o.broken_rules),
-                    "broken": o.broken_rules,
-                    "places": found.places[o.rule],
-                    "lottery": o.lottery,
-                }
-            )
-        merit_svg, shares_svg = charts.comparison_charts(
-            rows, found.inputs.target_shares, found.inputs.partner_countries
-        )
-        view = {"rows": rows, "merit_chart": merit_svg, "shares_chart": shares_svg}
+    progress = None
+    try:
+        params = SelectionParams.model_validate(raw)
+    except ValidationError as exc:
+        error = _message(exc)
+    else:
+        back = f"/selection/calls/{reference}/compare?{request.url.query}"
+        job = _answer(request, session, actor, jobs.COMPARE, reference, params, back)
+        if job.status == "done" and job.result is not None:
+            view = dict(job.result)
+        elif job.status == "failed":
+            error = job.error
+        else:
+            progress = status_of(job)
     return render(
         request,
         "selection_compare.html",
@@ -312,9 +336,9 @@ def compare_page(reference: str, request: Request, user: PageUser, session: Sess
         title=f"Selection rules compared: {call.reference}",
         call=call,
         error=error,
-        found=found,
-        query=_query(raw),
-        **view,
+        view=view,
+        job_status=progress,
+        query=query,
     )
 
 

@@ -43,6 +43,7 @@ from nexus_sti.core.errors import (
 )
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import record
+from nexus_sti.platform.jobqueue import Progress, no_progress
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import proposals_by_reference
 from nexus_sti.proposals.service import record_outcomes
@@ -128,20 +129,25 @@ def _solve(problem: PortfolioProblem, options: OptionsIn) -> PortfolioResult:
 
 
 def family_costs(
-    problem: PortfolioProblem, result: PortfolioResult, time_limit: float
+    problem: PortfolioProblem,
+    result: PortfolioResult,
+    time_limit: float,
+    progress: Progress = no_progress,
 ) -> dict[str, float]:
     """Merit given up to each family of rules (bands, inclusiveness, areas, ...): the optimum
     without that family minus the optimum with every rule; ``"all balance rules"`` is the
-    optimum under the budgets alone minus the full optimum."""
+    optimum under the budgets alone minus the full optimum. One solve per family, each
+    announced to ``progress``."""
     model = build_model(problem)
     families = np.array(model.families)
     costs: dict[str, float] = {}
-    for family in dict.fromkeys(model.families):
-        if family == "budget":
-            continue
+    priced = [f for f in dict.fromkeys(model.families) if f != "budget"]
+    for index, family in enumerate(priced):
+        progress(index, len(priced) + 1, f"without the {family} rules")
         run = run_model(model, families != family, model.objective, time_limit, 1e-4)
         if run.x is not None:
             costs[family] = round(float(model.objective @ run.x) - result.objective, 6)
+    progress(len(priced), len(priced) + 1, "under the budgets alone")
     run = run_model(model, families == "budget", model.objective, time_limit, 1e-4)
     if run.x is not None:
         costs["all balance rules"] = round(float(model.objective @ run.x) - result.objective, 6)
@@ -173,7 +179,7 @@ def _budgets_only_optimum(problem: PortfolioProblem, time_limit: float) -> Portf
 
 
 def problem_for(
-    session: Session, call: Call, params: SelectionParams
+    session: Session, call: Call, params: SelectionParams, progress: Progress = no_progress
 ) -> tuple[SelectionInputs, PortfolioResult]:
     """The call's selection inputs, with the bands sized by the budgets-only portfolio (which
     is returned too: it is the baseline every rule's cost is measured against)."""
@@ -183,6 +189,7 @@ def problem_for(
             f"call {call.reference} is {call.status}: select from a screened call "
             "(screening or in review)",
         )
+    progress(0, 3, "reading the call's proposals, scores and targets")
     program = program_version(session, call.program_version_id)
     facts = read_facts(session, call=call, program_version_id=program.row.id)
     first = inputs_from(facts, call=call, config=program.config, params=params)
@@ -192,6 +199,7 @@ def problem_for(
             f"call {call.reference} has no eligible proposal with a calibrated score"
             + (" at or above the threshold" if first.below_threshold else ""),
         )
+    progress(1, 3, "the best portfolio under the budgets alone")
     baseline = _budgets_only_optimum(first.problem, params.time_limit)
     inputs = inputs_from(
         facts,
@@ -212,13 +220,15 @@ def preview(
     call_reference: str,
     params: SelectionParams,
     with_rule_costs: bool = True,
+    progress: Progress = no_progress,
 ) -> SelectionOutcome:
     """Solve the call's selection under ``params`` without saving anything. Pricing every
     family of rules takes a solve per family; the designer page asks for it separately
     (``with_rule_costs=False`` here, then :func:`rule_costs`), a saved run always has it."""
     require(actor, "selection.run", "run a selection")
     call = call_by_reference(session, call_reference)
-    inputs, baseline = problem_for(session, call, params)
+    inputs, baseline = problem_for(session, call, params, progress)
+    progress(2, 3, "solving with every rule")
     options = _options(params)
     result = _solve(inputs.problem, options)
     if not result.selected and baseline.selected:
@@ -240,7 +250,9 @@ def preview(
         baseline=baseline,
         explanations=explanations_to_dicts(explanations),
         rule_costs=(
-            family_costs(inputs.problem, result, params.time_limit) if with_rule_costs else None
+            family_costs(inputs.problem, result, params.time_limit, progress)
+            if with_rule_costs
+            else None
         ),
         funding_line=funding_line(inputs.problem, result.selected),
         problem_json=problem_json,
@@ -249,14 +261,19 @@ def preview(
 
 
 def rule_costs(
-    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    params: SelectionParams,
+    progress: Progress = no_progress,
 ) -> dict[str, float]:
     """Merit given up to each family of rules under ``params`` (see :func:`family_costs`)."""
     require(actor, "selection.run", "run a selection")
     call = call_by_reference(session, call_reference)
     inputs, _ = problem_for(session, call, params)
     result = _solve(inputs.problem, _options(params))
-    return family_costs(inputs.problem, result, params.time_limit)
+    return family_costs(inputs.problem, result, params.time_limit, progress)
 
 
 def propose(
@@ -267,9 +284,12 @@ def propose(
     params: SelectionParams,
     note: str,
     now: datetime,
+    progress: Progress = no_progress,
 ) -> SelectionRun:
     """Solve and store the selection as the call's next proposed decision record, audited."""
-    outcome = preview(session, actor=actor, call_reference=call_reference, params=params)
+    outcome = preview(
+        session, actor=actor, call_reference=call_reference, params=params, progress=progress
+    )
     call = outcome.call
     version = (
         session.scalar(

@@ -19,6 +19,7 @@ from nexus_sti.core.countries import ISO3_CODES
 from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.queries import target_shares_for
 from nexus_sti.needs.service import reference as reference_snapshot
+from nexus_sti.platform.jobqueue import Progress, no_progress
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import current_program
 from nexus_sti.review.queries import scores_of
@@ -70,7 +71,12 @@ def researchers_by_country() -> tuple[dict[str, float], str]:
 
 
 def compare(
-    session: Session, *, actor: Actor, call_reference: str, params: SelectionParams
+    session: Session,
+    *,
+    actor: Actor,
+    call_reference: str,
+    params: SelectionParams,
+    progress: Progress = no_progress,
 ) -> Comparison:
     """Rank-and-fund, ranking with tie-breaks, the constrained optimum and the optimum with a
     lottery on the same candidates, measured side by side."""
@@ -87,6 +93,7 @@ def compare(
         lottery_seed=params.seed,
         time_limit=params.time_limit,
         counted=inputs.partner_countries,
+        progress=progress,
     )
     places: dict[str, dict[str, int]] = {
         str(o.rule): dict(

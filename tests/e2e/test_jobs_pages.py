@@ -1,0 +1,143 @@
+"""Long selection work as a person meets it when it does not finish at once: the page answers
+at once with a progress bar, the job runs in the app's worker, and the result appears where the
+person asked for it; saving twice while a save runs saves once; nobody else sees the job."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+from collections.abc import Iterator
+from html import escape
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from nexus_sti.app.web import create_app
+from nexus_sti.platform.context import Platform
+from nexus_sti.platform.jobqueue import Job, work_once
+from nexus_sti.selection.tables import SelectionRun
+from tests.browser.test_selection_designer import screened_bilateral_call
+from tests.e2e.conftest import csrf_of, login
+
+RULES = "submitted=1&band_tolerance=0.5&bands=on&inclusive=on&one_award_per_lead=on"
+
+
+def variant(platform: Platform, **settings: object) -> Platform:
+    return dataclasses.replace(platform, settings=platform.settings.model_copy(update=settings))
+
+
+@pytest.fixture
+def impatient(demo_platform: Platform) -> Iterator[tuple[TestClient, str]]:
+    """The app with pages that never wait for their job (as at ten times demo size)."""
+    ref = screened_bilateral_call(demo_platform)
+    app = create_app(variant(demo_platform, job_wait_s=0.0))
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "officer")
+        yield client, ref
+
+
+def job_of(html: str) -> int:
+    found = re.search(r'data-job="/jobs/(\d+)"', html)
+    assert found, "the page shows no progress bar"
+    return int(found.group(1))
+
+
+def wait_for(client: TestClient, job_id: int, timeout_s: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = client.get(f"/jobs/{job_id}/status").json()
+        if status["status"] in ("done", "failed"):
+            return dict(status)
+        time.sleep(0.1)
+    pytest.fail(f"job {job_id} did not finish in {timeout_s} s")
+
+
+def test_the_designer_shows_progress_then_the_portfolio(
+    impatient: tuple[TestClient, str],
+) -> None:
+    client, ref = impatient
+    first = client.get(f"/selection/calls/{ref}?{RULES}")
+    assert first.status_code == 200
+    assert "<progress" in first.text and "proposals funded" not in first.text
+    job_id = job_of(first.text)
+    status = wait_for(client, job_id)
+    assert status["status"] == "done" and status["url"] == f"/selection/calls/{ref}?{RULES}"
+    # The job's page leads to the result, which the designer now shows without solving again.
+    assert client.get(f"/jobs/{job_id}").headers["location"] == status["url"]
+    again = client.get(f"/selection/calls/{ref}?{RULES}")
+    assert "proposals funded" in again.text and "data-job=" not in again.text
+    # The prices of the rules: a progress bar in the fragment, then the chart.
+    costs_url = re.search(r'data-fragment="([^"]+)"', again.text)
+    assert costs_url
+    fragment = client.get(costs_url.group(1).replace("&amp;", "&"))
+    if "data-job=" in fragment.text:
+        wait_for(client, job_of(fragment.text))
+        fragment = client.get(costs_url.group(1).replace("&amp;", "&"))
+    assert fragment.status_code == 200 and "<svg" in fragment.text
+
+
+def test_the_comparison_shows_progress_then_the_rules_side_by_side(
+    impatient: tuple[TestClient, str],
+) -> None:
+    client, ref = impatient
+    first = client.get(f"/selection/calls/{ref}/compare?{RULES}")
+    assert first.status_code == 200 and "<progress" in first.text
+    assert wait_for(client, job_of(first.text))["status"] == "done"
+    again = client.get(f"/selection/calls/{ref}/compare?{RULES}")
+    assert "Side by side" in again.text and "Rank and fund" in again.text
+
+
+def test_an_impossible_rule_ends_the_job_with_the_reason(
+    impatient: tuple[TestClient, str],
+) -> None:
+    client, ref = impatient
+    rules = "submitted=1&area_minimum=90"
+    first = client.get(f"/selection/calls/{ref}?{rules}")
+    status = wait_for(client, job_of(first.text))
+    assert status["status"] == "failed" and status["error"]
+    shown = client.get(f"/selection/calls/{ref}?{rules}")
+    assert shown.status_code == 422 and escape(str(status["error"])) in shown.text
+
+
+def test_saving_twice_while_the_save_runs_saves_once(demo_platform: Platform) -> None:
+    ref = screened_bilateral_call(demo_platform)
+    # No worker in the app: both clicks arrive while the first save is still queued.
+    app = create_app(variant(demo_platform, job_wait_s=0.0, job_threads=0))
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "officer")
+        page = client.get(f"/selection/calls/{ref}?{RULES}")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "band_tolerance": "0.5",
+            "bands": "on",
+            "inclusive": "on",
+            "one_award_per_lead": "on",
+            "note": "balanced",
+        }
+        clicks = [client.post(f"/selection/calls/{ref}/runs", data=form) for _ in range(2)]
+        places = {c.headers["location"] for c in clicks}
+        assert len(places) == 1 and places.pop().startswith("/jobs/")
+        while work_once(demo_platform.sessions) is not None:
+            pass
+        done = client.get(clicks[0].headers["location"])
+        assert done.status_code == 303 and done.headers["location"].startswith("/selection/runs/")
+        record = client.get(done.headers["location"])
+        assert "Saved as run" in record.text
+    with demo_platform.session() as s:
+        assert s.scalar(select(func.count()).select_from(SelectionRun)) == 1
+
+
+def test_nobody_else_sees_a_job(impatient: tuple[TestClient, str], demo_platform: Platform) -> None:
+    client, ref = impatient
+    job_id = job_of(client.get(f"/selection/calls/{ref}?{RULES}").text)
+    with TestClient(create_app(demo_platform), follow_redirects=False) as other:
+        assert other.get(f"/jobs/{job_id}").status_code == 303  # to the login page
+        login(other, "applicant")
+        assert other.get(f"/jobs/{job_id}").status_code == 404
+        assert other.get(f"/jobs/{job_id}/status").status_code == 404
+        login(other, "admin")
+        assert other.get(f"/jobs/{job_id}/status").status_code == 200
+    with demo_platform.session() as s:
+        assert s.get(Job, job_id) is not None
