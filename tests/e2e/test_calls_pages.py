@@ -295,8 +295,8 @@ def test_a_bad_orcid_is_refused_naming_the_field_and_nothing_is_saved(
     response = client.post("/proposals/new", data={**fields, "csrf_token": csrf_of(page.text)})
     assert response.status_code == 422
     html = unescape(response.text)
-    assert "members[1].orcid: not a valid ORCID iD" in html
-    assert "(consortium row 2)" in html
+    assert "Member 2: ORCID iD is not a valid ORCID iD" in html  # in words, not members[1]
+    assert 'aria-describedby="note-m1_orcid"' in html  # next to the field
     assert "Nothing was saved" in html
     # Every value is kept, names in their own scripts included.
     assert 'value="0000-0002-1825-0098"' in html
@@ -315,9 +315,8 @@ def test_a_budget_line_must_name_a_filled_consortium_row(client: TestClient) -> 
     fields = editor_fields(call, [SATO, SOMCHAI], budget=budget)
     response = client.post("/proposals/new", data={**fields, "csrf_token": csrf_of(page.text)})
     assert response.status_code == 422
-    assert (
-        "budget[0].member (budget row 1): 5 is not a filled consortium row; filled rows: 1, 2"
-        in (unescape(response.text))
+    assert "Budget line 1: member 5 is not a filled consortium row; choose one of rows 1, 2" in (
+        unescape(response.text)
     )
 
 
@@ -356,7 +355,7 @@ def test_names_in_local_scripts_round_trip_through_the_editor(client: TestClient
     refused = client.post(f"/proposals/{ref}", data={**fields, "csrf_token": csrf_of(page.text)})
     assert refused.status_code == 422
     html = unescape(refused.text)
-    assert "members[2].email: must be an e-mail address (consortium row 3)" in html
+    assert "Member 3: e-mail must be an e-mail address" in html
     assert 'value="ความร่วมมือ ฉบับที่ 3"' in html and 'value="not an address"' in html
     assert f'value="{names["KHM"]}"' in html
     assert "version 2 ·" in html.replace("</strong>", "")

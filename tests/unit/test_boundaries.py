@@ -19,7 +19,10 @@ PURE = [
     *(SRC / "selection" / f"{m}.py" for m in ("model", "problem_io", "publish", "workflow")),
     SRC / "review" / "workflow.py",
     SRC / "proposals" / "workflow.py",
-    *(SRC / "proposals" / f"{m}.py" for m in ("model", "eligibility", "attachments", "transfer")),
+    *(
+        SRC / "proposals" / f"{m}.py"
+        for m in ("model", "eligibility", "attachments", "transfer", "forms")
+    ),
     *(
         SRC / "needs" / f"{m}.py"
         for m in ("model", "indicators", "assessment", "targets", "export")

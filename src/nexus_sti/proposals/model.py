@@ -23,6 +23,10 @@ ORCID_RE = re.compile(r"^\d{4}-\d{4}-\d{4}-\d{3}[\dX]$")
 # ROR ids: a leading 0, six characters of Crockford base32 (no i, l, o, u), two check digits.
 ROR_RE = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}\d{2}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The most people one consortium lists, whatever the program (no program caps it lower).
+MAX_MEMBERS = 30
+# Limits pydantic reports in an error's context, kept (as text) in ``details["problems"]``.
+_LIMITS = ("min_length", "max_length", "ge", "le", "gt", "lt", "decimal_places", "max_digits")
 
 
 def orcid_checksum_ok(orcid: str) -> bool:
@@ -116,7 +120,7 @@ class ProposalContent(_Frozen):
     area: str
     secondary_areas: tuple[str, ...] = ()
     duration_months: int = Field(ge=1, le=120)
-    members: tuple[MemberContent, ...] = Field(min_length=1, max_length=30)
+    members: tuple[MemberContent, ...] = Field(min_length=1, max_length=MAX_MEMBERS)
     budget: tuple[BudgetContent, ...] = ()
 
     @field_validator("area")
@@ -157,21 +161,39 @@ class ProposalContent(_Frozen):
         return out
 
 
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """``("members", 1, "orcid")`` -> ``members[1].orcid``; the whole proposal -> ``proposal``."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int) and parts:
+            parts[-1] = f"{parts[-1]}[{item}]"
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "proposal"
+
+
 def parse_content(raw: object) -> ProposalContent:
     """Validate raw content (a dict from a form, JSON or an import), or raise InvalidInput
-    naming the field (e.g. ``members[1].orcid``) and the rule."""
+    naming the field (e.g. ``members[1].orcid``) and the rule of the first problem; every
+    problem is in ``details["problems"]`` (field, rule, pydantic's error type and its limits),
+    for callers that word them for a form."""
     try:
         return ProposalContent.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        parts: list[str] = []
-        for item in first["loc"]:
-            if isinstance(item, int) and parts:
-                parts[-1] = f"{parts[-1]}[{item}]"
-            else:
-                parts.append(str(item))
-        field = ".".join(parts) or "proposal"
-        rule = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "missing":
-            rule = "required"
-        raise InvalidInput(field, rule, f"{field}: {rule}", errors=exc.error_count()) from None
+        problems = []
+        for error in exc.errors():
+            rule = "required" if error["type"] == "missing" else str(error["msg"])
+            ctx = error.get("ctx") or {}
+            problems.append(
+                {
+                    "field": _field_path(tuple(error["loc"])),
+                    "rule": rule.removeprefix("Value error, "),
+                    "type": error["type"],
+                    **{k: str(ctx[k]) for k in _LIMITS if k in ctx},
+                }
+            )
+        first = problems[0]
+        field, rule = first["field"], first["rule"]
+        raise InvalidInput(
+            field, rule, f"{field}: {rule}", errors=exc.error_count(), problems=problems
+        ) from None

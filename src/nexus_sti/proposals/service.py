@@ -409,7 +409,6 @@ def current_verdicts(
     call = call_by_id(session, proposal.call_id)
     content = content or content_of(session, proposal)
     rules = call_rules(session, call)
-    leading_roles = [c for c, r in rules.roles.items() if r.kind in ("lead", "country_lead")]
     members = list(
         session.scalars(
             select(ProposalMember)
@@ -417,36 +416,59 @@ def current_verdicts(
             .order_by(ProposalMember.id)
         )
     )
-    # Only this proposal's people can clash, so only their keys are looked up: the check costs
-    # the same for the first submission of a call and the thousandth.
-    emails = {m.email.lower() for m in members if m.email}
-    orcids = {m.orcid for m in members if m.orcid}
-    others: dict[str, str] = {}
-    rows = session.execute(
-        select(ProposalMember.email, ProposalMember.orcid, Proposal.reference)
-        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
-        .where(
-            Proposal.call_id == call.id,
-            Proposal.id != proposal.id,
-            Proposal.status.in_(("submitted", "eligible", "ineligible")),
-            ProposalMember.role.in_(leading_roles),
-            or_(func.lower(ProposalMember.email).in_(emails), ProposalMember.orcid.in_(orcids)),
-        )
-    ).all()
-    for email, orcid, ref in rows:
-        for key in filter(None, (orcid, (email or "").lower())):
-            others[key] = ref
-    kinds = set(
-        session.scalars(select(Attachment.kind).where(Attachment.proposal_id == proposal.id))
-    )
     context = Context(
-        attachments=kinds,
-        leads_elsewhere=others,
+        attachments=attachment_kinds(session, proposal.id),
+        leads_elsewhere=leads_elsewhere(
+            session,
+            call,
+            rules,
+            emails={m.email.lower() for m in members if m.email},
+            orcids={m.orcid for m in members if m.orcid},
+            other_than=proposal.id,
+        ),
         unconfirmed=[i for i, m in enumerate(members) if m.confirmation != "confirmed"],
     )
     if proposal.stage == "concept":
         rules = replace(rules, required_attachments=())  # a concept is the short form alone
     return check_eligibility(content, rules, context)
+
+
+def attachment_kinds(session: Session, proposal_id: int) -> set[str]:
+    return set(
+        session.scalars(select(Attachment.kind).where(Attachment.proposal_id == proposal_id))
+    )
+
+
+def leads_elsewhere(
+    session: Session,
+    call: Call,
+    rules: CallRules,
+    *,
+    emails: set[str],
+    orcids: set[str],
+    other_than: int | None,
+) -> dict[str, str]:
+    """E-mail or ORCID iD -> reference, for each of these people who leads a submitted proposal
+    of ``call`` other than ``other_than``. Only these people's keys are looked up, so the check
+    costs the same for the first submission of a call and the thousandth."""
+    leading_roles = [c for c, r in rules.roles.items() if r.kind in ("lead", "country_lead")]
+    query = (
+        select(ProposalMember.email, ProposalMember.orcid, Proposal.reference)
+        .join(Proposal, Proposal.id == ProposalMember.proposal_id)
+        .where(
+            Proposal.call_id == call.id,
+            Proposal.status.in_(("submitted", "eligible", "ineligible")),
+            ProposalMember.role.in_(leading_roles),
+            or_(func.lower(ProposalMember.email).in_(emails), ProposalMember.orcid.in_(orcids)),
+        )
+    )
+    if other_than is not None:
+        query = query.where(Proposal.id != other_than)
+    others: dict[str, str] = {}
+    for email, orcid, ref in session.execute(query).all():
+        for key in filter(None, (orcid, (email or "").lower())):
+            others[key] = ref
+    return others
 
 
 def call_verdicts(

@@ -1,5 +1,6 @@
-"""Pages of a proposal: the editor, the proposal with its live eligibility checks, attachments,
-submission and its receipt, withdrawal, versions, and the invited members' answer page.
+"""Pages of a proposal: the editor with its live eligibility checks, the proposal with its
+checks, attachments, submission and its receipt, withdrawal, versions, and the invited members'
+answer page.
 
 Invitation links are secrets that work once. After a save they are kept in the (signed) session
 and the browser is redirected (POST, redirect, GET); the proposal page takes them out of the
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
@@ -24,25 +25,31 @@ from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import call_by_id, get_call
 from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import Actor, Role, require
-from nexus_sti.core.areas import PRIORITY_AREAS
-from nexus_sti.core.countries import COUNTRIES
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.downloads import file_download
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, submission_clock
 from nexus_sti.programs.service import program_version
-from nexus_sti.proposals import files, service
+from nexus_sti.proposals import draft_checks, files, service
 from nexus_sti.proposals.attachments import ATTACHMENT_KINDS
 from nexus_sti.proposals.eligibility import CallRules, Verdict
 from nexus_sti.proposals.forms import (
     EditorForm,
-    RawContent,
     blank_form,
     form_from_content,
     form_from_fields,
     raw_content,
+    read_form,
+    verdicts_in_words,
 )
-from nexus_sti.proposals.model import SECTORS, parse_content
+from nexus_sti.proposals.pages.editor import (
+    PostedForm,
+    edit_rows,
+    editor_options,
+    limits_of,
+    live_checks,
+    summary_of,
+)
 from nexus_sti.proposals.ports import DECIDED, outcome_port
 from nexus_sti.proposals.queries import funder_split, list_proposals
 from nexus_sti.proposals.tables import Proposal, ProposalMember
@@ -75,45 +82,6 @@ def deadline_of(call: Call, user: Viewer) -> Deadline:
         left=time_left(call.closes_at, now),
         closed_reason=accepting(call.status, call.opens_at, call.closes_at, now),
     )
-
-
-def _editor_options(session: Session, call: Call) -> dict[str, Any]:
-    rules = service.call_rules(session, call)
-    config = program_version(session, call.program_version_id).config
-    return {
-        "consortium_rule": config.consortium_rule(rules.track),
-        "budget_rule": config.budget_rule(rules.track),
-        "areas": [(a.code, a.name, a.code in call.areas) for a in PRIORITY_AREAS],
-        "countries": [(c.iso3, c.name) for c in COUNTRIES],
-        "sectors": SECTORS,
-        "roles": {code: role.name for code, role in rules.roles.items()},
-        "funders": [(f.code, f.name) for f in rules.funders.values()],
-        "currencies": sorted({c.currency for c in COUNTRIES} | {rules.track.budget_currency}),
-        "track": rules.track,
-    }
-
-
-async def _form(request: Request) -> tuple[dict[str, Any], list[str]]:
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    areas = [v for v in form.getlist("secondary_areas") if isinstance(v, str)]
-    return fields, areas
-
-
-PostedForm = Annotated[tuple[dict[str, Any], list[str]], Depends(_form)]
-
-
-def _parse(form: EditorForm) -> tuple[RawContent | None, Any, str | None]:
-    """(raw, content, None) or (raw or None, None, the error naming field and row)."""
-    try:
-        raw = raw_content(form)
-    except InvalidInput as exc:
-        return None, None, exc.message
-    try:
-        return raw, parse_content(raw.data), None
-    except InvalidInput as exc:
-        where = raw.where(exc.field)
-        return raw, None, f"{exc.message} ({where})" if where else exc.message
 
 
 def _remember_invitations(
@@ -149,21 +117,26 @@ def _new_page(
     session: Session,
     call: Call,
     form: EditorForm,
-    error: str | None = None,
+    *,
+    problems: dict[str, str] | None = None,
+    editor_notice: str | None = None,
 ) -> Response:
     return render(
         request,
         "proposal_edit.html",
         user,
-        status_code=422 if error else 200,
+        status_code=422 if problems else 200,
         title="New proposal",
         call=call,
         deadline=deadline_of(call, user),
         form=form,
-        error=error,
+        error=summary_of(problems) if problems else None,
+        problems=problems or {},
+        editor_notice=editor_notice,
         editor_action="/proposals/new",
+        editor_check="/proposals/new/check",
         editor_label="Save draft",
-        **_editor_options(session, call),
+        **editor_options(session, call),
     )
 
 
@@ -184,7 +157,11 @@ def new_proposal(
     found = _open_call(session, actor, call)
     lead_role = _starting_role(service.call_rules(session, found), user.country)
     me = {"name": user.display_name, "email": user.email or "", "country": user.country or ""}
-    form = blank_form(area=found.areas[0] if found.areas else "", member={**me, "role": lead_role})
+    form = blank_form(
+        limits_of(session, found),
+        area=found.areas[0] if found.areas else "",
+        member={**me, "role": lead_role},
+    )
     return _new_page(request, user, session, found, form)
 
 
@@ -195,17 +172,44 @@ def create_proposal_page(
     actor = _require_applicant(user)
     fields, areas = posted
     call = _open_call(session, actor, str(fields.get("call", "")))
+    limits = limits_of(session, call)
     form = form_from_fields(fields, areas)
-    _raw, content, error = _parse(form)
-    if error is not None:
-        return _new_page(request, user, session, call, form, error)
+    rows = edit_rows(fields, form, limits)
+    if rows is not None:
+        return _new_page(
+            request, user, session, call, rows.form, problems=rows.problems,
+            editor_notice=rows.notice,
+        )  # fmt: skip
+    read = read_form(form, limits)
+    if read.content is None:
+        return _new_page(
+            request, user, session, call, form.padded(limits), problems=read.by_field()
+        )
     saved = service.create_proposal(
-        session, actor=actor, call_reference=call.reference, content=content, now=utcnow()
+        session, actor=actor, call_reference=call.reference, content=read.content, now=utcnow()
     )
     reference = saved.proposal.reference
     _remember_invitations(request, reference, saved.invitations)
     request.session["notice"] = f"Draft {reference} saved as version 1."
     return RedirectResponse(f"/proposals/{reference}", status_code=303)
+
+
+@router.post("/proposals/new/check", dependencies=[Depends(require_csrf)])
+def check_new_proposal_page(
+    request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    """The live checks of a new proposal's editor (a fragment); nothing is saved."""
+    actor = _require_applicant(user)
+    fields, areas = posted
+    call = _open_call(session, actor, str(fields.get("call", "")))
+    return live_checks(
+        request,
+        form_from_fields(fields, areas),
+        limits_of(session, call),
+        lambda content: draft_checks.check_new_draft(
+            session, actor=actor, call_reference=call.reference, content=content, now=utcnow()
+        ),
+    )
 
 
 # --- one proposal ----------------------------------------------------------------------------
@@ -219,6 +223,8 @@ def _proposal_page(
     *,
     form: EditorForm | None = None,
     error: str | None = None,
+    problems: dict[str, str] | None = None,
+    editor_notice: str | None = None,
     failing: tuple[Verdict, ...] = (),
     upload_error: str | None = None,
 ) -> Response:
@@ -236,6 +242,8 @@ def _proposal_page(
             .order_by(ProposalMember.id)
         )
     )
+    if problems:
+        error = summary_of(problems)
     invitations = None
     if error is None and not failing and not upload_error:
         flashed = request.session.pop("invitations", None)
@@ -249,6 +257,9 @@ def _proposal_page(
             session, call_id=call.id, proposal_id=proposal.id, reference=proposal.reference
         )
     config = program_version(session, call.program_version_id).config
+    limits = limits_of(session, call)
+    saved_form = form_from_content(content, limits)
+    verdicts = service.check_proposal(session, actor=actor, reference=reference)
     return render(
         request,
         "proposal_view.html",
@@ -262,7 +273,7 @@ def _proposal_page(
         can_edit=can_edit,
         content=content,
         members=members,
-        verdicts=service.check_proposal(session, actor=actor, reference=reference),
+        checks=verdicts_in_words(verdicts, raw_content(saved_form)),
         attachments=files.list_attachments(session, actor=actor, reference=reference),
         attachment_kinds=ATTACHMENT_KINDS,
         role_labels={code: r.name for code, r in service.call_rules(session, call).roles.items()},
@@ -279,14 +290,17 @@ def _proposal_page(
         show_receipt=request.query_params.get("receipt") == "1",
         invitations=invitations,
         notice=notice,
-        form=form or form_from_content(content),
+        form=form or saved_form,
         error=error,
+        problems=problems or {},
         editor_error=error is not None and form is not None,
-        failing=failing,
+        editor_notice=editor_notice,
+        failing=verdicts_in_words(failing, raw_content(saved_form)),
         upload_error=upload_error,
         editor_action=f"/proposals/{reference}",
+        editor_check=f"/proposals/{reference}/check",
         editor_label=f"Save as version {proposal.version + 1}",
-        **(_editor_options(session, call) if can_edit else {}),
+        **(editor_options(session, call) if can_edit else {}),
     )
 
 
@@ -305,17 +319,28 @@ def update_proposal_page(
     proposal = service.readable_proposal(session, actor=actor, reference=reference)
     was_submitted = proposal.status == "submitted"
     fields, areas = posted
+    limits = limits_of(session, call_by_id(session, proposal.call_id))
     form = form_from_fields(fields, areas)
-    _raw, content, error = _parse(form)
-    if error is not None:
-        return _proposal_page(request, user, session, reference, form=form, error=error)
+    rows = edit_rows(fields, form, limits)
+    if rows is not None:
+        return _proposal_page(
+            request, user, session, reference, form=rows.form, problems=rows.problems,
+            editor_notice=rows.notice,
+        )  # fmt: skip
+    read = read_form(form, limits)
+    if read.content is None:
+        return _proposal_page(
+            request, user, session, reference, form=form.padded(limits), problems=read.by_field()
+        )
     try:
         saved = service.update_proposal(
-            session, actor=actor, reference=reference, content=content, now=utcnow()
+            session, actor=actor, reference=reference, content=read.content, now=utcnow()
         )
     except RuleViolation as exc:
         session.rollback()
-        return _proposal_page(request, user, session, reference, form=form, error=exc.message)
+        return _proposal_page(
+            request, user, session, reference, form=form.padded(limits), error=exc.message
+        )
     _remember_invitations(request, reference, saved.invitations)
     notice = f"Saved as version {saved.proposal.version}."
     if was_submitted and saved.proposal.status == "draft":
@@ -325,6 +350,25 @@ def update_proposal_page(
         )
     request.session["notice"] = notice
     return RedirectResponse(f"/proposals/{reference}", status_code=303)
+
+
+@router.post("/proposals/{reference}/check", dependencies=[Depends(require_csrf)])
+def check_proposal_page(
+    reference: str, request: Request, user: PageUser, session: SessionDep, posted: PostedForm
+) -> Response:
+    """The live checks of the proposal's editor: every rule's verdict on what the editor holds
+    (a fragment), for the proposal's owner only; nothing is saved."""
+    actor = _require_applicant(user)
+    proposal = service.owned_proposal(session, actor, reference)
+    fields, areas = posted
+    return live_checks(
+        request,
+        form_from_fields(fields, areas),
+        limits_of(session, call_by_id(session, proposal.call_id)),
+        lambda content: draft_checks.check_draft(
+            session, actor=actor, reference=reference, content=content, now=utcnow()
+        ),
+    )
 
 
 @router.post("/proposals/{reference}/submit", dependencies=[Depends(require_csrf)])
