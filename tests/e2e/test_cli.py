@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,27 @@ def test_the_root_lists_the_groups_without_importing_them() -> None:
         "assert not heavy, heavy"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+HELP_PROBE = """
+import json, sys
+from typer.testing import CliRunner
+from nexus_sti.app.cli import app
+
+for path in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, [*path, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output, (path, result.output)
+    heavy = [m for m in ("sqlalchemy", "numpy", "scipy", "pandas") if m in sys.modules]
+    assert not heavy, f"`nexus {' '.join(path)} --help` imported {heavy}"
+"""
+
+
+def test_help_of_every_command_answers_without_the_database_or_the_solvers() -> None:
+    """Each command imports its service when it runs, so the help of every group and command
+    answers at once: a new process that shows all of them has not loaded SQLAlchemy or NumPy."""
+    paths = json.dumps(all_commands())
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE, paths], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
 

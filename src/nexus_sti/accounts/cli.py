@@ -1,4 +1,8 @@
-"""``nexus accounts``: create, list and deactivate accounts; mint API tokens."""
+"""``nexus accounts``: create, list and deactivate accounts; mint API tokens.
+
+Each command imports the service and storage it uses when it runs (SQLAlchemy is most of a
+second to import), so that ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from nexus_sti.accounts import service
-from nexus_sti.accounts.tables import User
 from nexus_sti.core.access import Role
 from nexus_sti.core.errors import NotFound
 from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
-from nexus_sti.platform.db import utcnow
 
 app = typer.Typer(help="Accounts and API tokens.", no_args_is_help=True)
 PasswordOption = Annotated[
@@ -35,6 +35,9 @@ def create(
     password: PasswordOption = "",
 ) -> None:
     """Create an account (asks for the password unless --password is given)."""
+    from nexus_sti.accounts import service
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     with platform.session() as session:
         user = service.create_user(
@@ -58,6 +61,9 @@ def set_password(
     password: PasswordOption = "",
 ) -> None:
     """Set an account's password; every login session the account had ends."""
+    from nexus_sti.accounts import service
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     with platform.session() as session:
         service.set_password(
@@ -74,6 +80,8 @@ def set_password(
 @app.command("list")
 def list_accounts() -> None:
     """List every account with its role and country."""
+    from nexus_sti.accounts import service
+
     platform = migrated_platform()
     with platform.session() as session:
         table = Table("username", "name", "role", "country", "active", "synthetic")
@@ -98,6 +106,9 @@ def link(
     unlink: Annotated[bool, typer.Option("--unlink", help="Remove the account's link.")] = False,
 ) -> None:
     """Link an account to a researcher profile, so it reviews or applies as that researcher."""
+    from nexus_sti.accounts import service
+    from nexus_sti.platform.db import utcnow
+
     if (researcher is None) == (not unlink):
         raise typer.BadParameter("give --researcher ID, or --unlink")
     platform = migrated_platform()
@@ -112,6 +123,9 @@ def link(
 @app.command("deactivate")
 def deactivate(username: Annotated[str, typer.Argument(help="The account to deactivate.")]) -> None:
     """Deactivate an account: it can no longer log in or use its tokens."""
+    from nexus_sti.accounts import service
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     with platform.session() as session:
         service.deactivate_user(session, actor=cli_actor(), username=username, now=utcnow())
@@ -127,6 +141,12 @@ def token(
     ] = None,
 ) -> None:
     """Mint an API token for USERNAME and print it once."""
+    from sqlalchemy import select
+
+    from nexus_sti.accounts import service
+    from nexus_sti.accounts.tables import User
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     with platform.session() as session:
         user = session.scalar(select(User).where(User.username == username))

@@ -1,4 +1,5 @@
-"""``nexus audit``: read the audit log."""
+"""``nexus audit``: read the audit log. The command imports the service (and SQLAlchemy) when it
+runs, so that ``--help`` answers at once."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nexus_sti.audit.service import list_audit_entries
 from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
 
 app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
@@ -19,6 +19,8 @@ def list_entries(
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 30,
 ) -> None:
     """Show the newest audit entries."""
+    from nexus_sti.audit.service import list_audit_entries
+
     platform = migrated_platform()
     with platform.session() as session:
         page = list_audit_entries(session, actor=cli_actor(), action_prefix=action, per_page=limit)

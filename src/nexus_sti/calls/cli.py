@@ -1,5 +1,7 @@
 """``nexus calls``: list calls and move them through their lifecycle. The proposals context adds
-its commands on a call's proposals (screening, export, import) to this group (app/cli.py)."""
+its commands on a call's proposals (screening, export, import) to this group (app/cli.py).
+Each command imports its service (and SQLAlchemy) when it runs, so that ``--help`` answers at
+once."""
 
 from __future__ import annotations
 
@@ -8,10 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from nexus_sti.calls.deadlines import time_left
-from nexus_sti.calls.service import list_calls, transition_call
 from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
-from nexus_sti.platform.db import utcnow
 
 app = typer.Typer(help="Calls: lifecycle, screening, import and export.", no_args_is_help=True)
 
@@ -30,6 +29,10 @@ def list_(
     ] = False,
 ) -> None:
     """Every call with its track, status and time left (references never cut short)."""
+    from nexus_sti.calls.deadlines import time_left
+    from nexus_sti.calls.service import list_calls
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     now = utcnow()
     with platform.session() as session:
@@ -62,6 +65,9 @@ def action(
     name: Annotated[str, typer.Argument(help="open, close, screen, review, decide or archive.")],
 ) -> None:
     """Move a call to its next state (audited)."""
+    from nexus_sti.calls.service import transition_call
+    from nexus_sti.platform.db import utcnow
+
     platform = migrated_platform()
     with platform.session() as session:
         call = transition_call(

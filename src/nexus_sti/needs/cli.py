@@ -1,4 +1,5 @@
-"""``nexus needs``: the needs index and country targets, as a table, JSON or CSV."""
+"""``nexus needs``: the needs index and country targets, as a table, JSON or CSV. Each command
+imports the needs model (NumPy, SQLAlchemy) when it runs, so that ``--help`` answers at once."""
 
 from __future__ import annotations
 
@@ -8,16 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
 
 from nexus_sti.core.errors import InvalidInput
-from nexus_sti.needs import service
-from nexus_sti.needs.export import assessment_csv, assessment_json, targets_csv, targets_json
-from nexus_sti.needs.targets import TargetParams
 from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
-from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.settings import load_settings
 
 app = typer.Typer(help="Needs assessment and need-based country targets.", no_args_is_help=True)
 
@@ -42,6 +37,10 @@ def index(
 ) -> None:
     """Capacity, need and rank of every country, with the 5-95 % rank interval."""
     from rich.progress import Progress
+
+    from nexus_sti.needs import service
+    from nexus_sti.needs.export import assessment_csv, assessment_json
+    from nexus_sti.platform.settings import load_settings
 
     with Progress(console=err_console, transient=True) as bar:
         bar.add_task("computing the index and its Monte Carlo", total=None)
@@ -102,6 +101,13 @@ def targets(
     note: Annotated[str, typer.Option(help="Why (stored with a saved decision).")] = "",
 ) -> None:
     """Country shares and slots for a track; --save records them as a versioned decision."""
+    from pydantic import ValidationError
+
+    from nexus_sti.needs import service
+    from nexus_sti.needs.export import targets_csv, targets_json
+    from nexus_sti.needs.targets import TargetParams
+    from nexus_sti.platform.db import utcnow
+
     try:
         params = TargetParams(
             track=track, preset=preset, a=a, b=b, c=c, floor=floor, cap=cap, slots=slots,
@@ -158,6 +164,8 @@ def decisions(
     track: Annotated[str | None, typer.Option(help="Only this track.")] = None,
 ) -> None:
     """The saved target decisions, newest first."""
+    from nexus_sti.needs import service
+
     platform = migrated_platform()
     with platform.session() as session:
         table = Table("id", "track", "version", "saved (UTC)", "by", "digest", "note")

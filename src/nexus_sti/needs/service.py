@@ -1,4 +1,8 @@
-"""Needs use cases: the current assessment, targets for a track, and saved target decisions."""
+"""Needs use cases: the current assessment, targets for a track, and saved target decisions.
+
+The use cases that compute (the index, the targets) import the computation and NumPy when they
+run: reading the saved decisions (``nexus needs decisions``) needs neither.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,29 @@ import json
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import NotFound
-from nexus_sti.needs.assessment import NeedsAssessment, assess_needs
-from nexus_sti.needs.export import targets_json
-from nexus_sti.needs.indicators import POPULATION
 from nexus_sti.needs.model import load_index_config
 from nexus_sti.needs.queries import latest_decision
 from nexus_sti.needs.tables import TargetDecision
-from nexus_sti.needs.targets import TargetParams, TargetsResult, compute_targets
 from nexus_sti.platform.auditlog import record
 from nexus_sti.programs.service import current_program
 from nexus_sti.reference.snapshot import ReferenceSnapshot, load_snapshot
 
+if TYPE_CHECKING:
+    from nexus_sti.needs.assessment import NeedsAssessment
+    from nexus_sti.needs.targets import TargetParams, TargetsResult
+
 
 @lru_cache(maxsize=16)
 def _assessment(path: str | None, draws: int | None, seed: int | None) -> NeedsAssessment:
+    from nexus_sti.needs.assessment import assess_needs
+
     loaded = load_index_config(Path(path) if path else None)
     return assess_needs(reference(), loaded, draws=draws, seed=seed)
 
@@ -53,6 +59,8 @@ def current_assessment(
 def country_series(iso3: str, codes: list[str]) -> dict[str, dict[int, float]]:
     """Yearly values of each indicator for one country, per million people where the index
     divides by population, for the profile charts."""
+    from nexus_sti.needs.indicators import POPULATION
+
     snapshot = reference()
     config = load_index_config().config
     per_million = {i.code for i in config.indicators if i.per_million}
@@ -73,6 +81,8 @@ def targets_for(
 ) -> TargetsResult:
     """Targets for the current program under ``params``, with the change limit taken against the
     last saved decision for the track."""
+    from nexus_sti.needs.targets import compute_targets
+
     require(actor, "needs.read", "see country targets")
     program = current_program(session)
     previous = latest_decision(session, program.row.id, params.track)
@@ -96,6 +106,8 @@ def save_targets(
     index_file: Path | None = None,
 ) -> TargetDecision:
     """Compute and store the targets as the track's next decision version, audited."""
+    from nexus_sti.needs.export import targets_json
+
     require(actor, "targets.save", "save country targets")
     result = targets_for(session, actor=actor, params=params, index_file=index_file)
     program = current_program(session)

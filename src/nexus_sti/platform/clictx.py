@@ -1,14 +1,21 @@
-"""What every CLI command shares: consoles, the platform built from the environment, the actor."""
+"""What every CLI command shares: consoles, the platform built from the environment, the actor.
+
+Light to import: every command group imports this module, and ``--help`` or a command that
+reads only files must not wait for SQLAlchemy and the settings (over 1 s on a cold start);
+they are imported when a command opens the platform.
+"""
 
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from nexus_sti.core.access import Actor
-from nexus_sti.platform.context import Platform
-from nexus_sti.platform.settings import load_settings
+
+if TYPE_CHECKING:
+    from nexus_sti.platform.context import Platform
 
 console = Console()
 err_console = Console(stderr=True)
@@ -20,6 +27,9 @@ _started: list[Platform] = []
 def platform_from_env() -> Platform:
     """Start the platform from the environment; ``close_platforms`` releases it when the
     command ends."""
+    from nexus_sti.platform.context import Platform
+    from nexus_sti.platform.settings import load_settings
+
     platform = Platform.start(load_settings())
     _started.append(platform)
     return platform

@@ -1,19 +1,21 @@
-"""``nexus program``: validate, load and show program configurations."""
+"""``nexus program``: validate, load and show program configurations. The commands that store
+or read the program import the service (and SQLAlchemy) when they run, so that ``--help`` and
+``validate`` answer at once."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from nexus_sti.core.money import Money
 from nexus_sti.platform.clictx import cli_actor, console, migrated_platform
-from nexus_sti.platform.db import utcnow
 from nexus_sti.programs.loader import PRESETS, load_preset, load_program_file
-from nexus_sti.programs.model import ProgramConfig
-from nexus_sti.programs.service import current_program, load_program
+
+if TYPE_CHECKING:
+    from nexus_sti.programs.model import ProgramConfig
 
 app = typer.Typer(help="Program configuration files.", no_args_is_help=True)
 
@@ -49,6 +51,9 @@ def load(
     preset: Annotated[str, typer.Option(help=f"Built-in preset: {', '.join(PRESETS)}.")] = "nexus",
 ) -> None:
     """Store a program file as the program's next version (no change if identical)."""
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.programs.service import load_program
+
     loaded = load_program_file(path) if path else load_preset(preset)
     platform = migrated_platform()
     with platform.session() as session:
@@ -59,6 +64,8 @@ def load(
 @app.command("show")
 def show() -> None:
     """Show the current program's budget and tracks."""
+    from nexus_sti.programs.service import current_program
+
     platform = migrated_platform()
     with platform.session() as session:
         current = current_program(session)

@@ -1,5 +1,6 @@
 """Commands on a call's proposals: screening, export and import (``nexus calls screening``,
-``export``, ``import``). The composition root adds them to the ``calls`` group."""
+``export``, ``import``). The composition root adds them to the ``calls`` group. Each command
+imports its service (and SQLAlchemy) when it runs, so that ``--help`` answers at once."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from rich.table import Table
 
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
-from nexus_sti.platform.db import utcnow
-from nexus_sti.proposals.exchange import export_call, import_call
-from nexus_sti.proposals.screening import apply_screening, screening_list
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -33,6 +31,9 @@ def screening(
     apply: Annotated[bool, typer.Option("--apply", help="Set eligible / ineligible.")] = False,
 ) -> None:
     """Every submitted proposal's failing rules; --apply records the outcome."""
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.proposals.screening import apply_screening, screening_list
+
     platform = migrated_platform()
     with platform.session() as session:
         rows = screening_list(session, actor=cli_actor(), call_reference=reference)
@@ -55,6 +56,8 @@ def export(
     format: Annotated[str | None, typer.Option(help="json, csv or xlsx (default: suffix).")] = None,
 ) -> None:
     """Write the call's proposals in the nexus-proposals/1 format."""
+    from nexus_sti.proposals.exchange import export_call
+
     platform = migrated_platform()
     with platform.session() as session:
         data = export_call(
@@ -71,6 +74,9 @@ def import_(
     format: Annotated[str | None, typer.Option(help="json, csv or xlsx (default: suffix).")] = None,
 ) -> None:
     """Create the file's proposals in the call: all of them, or none if anything is wrong."""
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.proposals.exchange import import_call
+
     platform = migrated_platform()
     with platform.session() as session:
         outcome = import_call(

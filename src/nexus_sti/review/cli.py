@@ -1,18 +1,24 @@
-"""``nexus review``: reviewer assignment and score calibration on files, without a database."""
+"""``nexus review``: reviewer assignment and score calibration on files, without a database.
+
+The file formats and solvers (``review.batch``: NumPy, SciPy, HiGHS, OR-Tools) are imported when
+a command runs, so that ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.clictx import console
-from nexus_sti.review import batch
+
+if TYPE_CHECKING:
+    from nexus_sti.review import batch
 
 app = typer.Typer(help="Review: reviewer assignment and score calibration.", no_args_is_help=True)
 
@@ -33,6 +39,8 @@ def _problem(
     max_load: int | None,
 ) -> batch.AssignmentProblem:
     """The problem from ``--problem`` or from the OpenReview CSV files, exactly one of them."""
+    from nexus_sti.review import batch
+
     if (problem is None) == (scores is None):
         raise InvalidInput(
             "--problem",
@@ -102,6 +110,8 @@ def assign(
     """Assign reviewers to proposals: maximum total affinity, k reviews per proposal, loads,
     conflicts and diversity rules respected. Nothing is written when the input is refused or
     no assignment exists."""
+    from nexus_sti.review import batch
+
     parsed = _problem(problem, scores, constraints, k, max_load)
     changes: dict[str, Any] = {}
     if fairness is not None:
@@ -151,6 +161,8 @@ def calibrate(
 ) -> None:
     """Calibrated scores: proposal quality separated from reviewer leniency, with intervals and
     the proposals whose reviewers disagree."""
+    from nexus_sti.review import batch
+
     if reviews.suffix.lower() == ".csv":
         parsed = batch.read_reviews_csv(batch.read_text(reviews, "--reviews"), source=str(reviews))
     else:

@@ -1,25 +1,23 @@
-"""``nexus selection``: solve a selection problem file, run a call's selection, decide, verify."""
+"""``nexus selection``: solve a selection problem file, run a call's selection, decide, verify.
+
+Each command imports the selection service and the solvers (NumPy, SciPy, HiGHS, SQLAlchemy)
+when it runs, so that ``--help`` answers at once.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from nexus_sti.algorithms.portfolio_explain import (
-    explain_unfunded,
-    explanations_to_dicts,
-    funding_line,
-)
 from nexus_sti.core.errors import InvalidInput
 from nexus_sti.platform.clictx import cli_actor, console, err_console, migrated_platform
-from nexus_sti.platform.db import utcnow
-from nexus_sti.selection import service, studies
-from nexus_sti.selection.inputs import SelectionParams
-from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
+
+if TYPE_CHECKING:
+    from nexus_sti.selection.inputs import SelectionParams
 
 app = typer.Typer(help="Portfolio selection: optimise, explain, decide.", no_args_is_help=True)
 
@@ -52,6 +50,12 @@ def solve(
     import numpy as np
 
     from nexus_sti.algorithms.portfolio import rule_costs, solve_portfolio
+    from nexus_sti.algorithms.portfolio_explain import (
+        explain_unfunded,
+        explanations_to_dicts,
+        funding_line,
+    )
+    from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 
     raw = _read_json(problem, "--problem")
     parsed, options = read_problem(raw, source=str(problem))
@@ -76,6 +80,8 @@ def solve(
 
 
 def _params(**given: Any) -> SelectionParams:
+    from nexus_sti.selection.inputs import SelectionParams
+
     return SelectionParams(**{k: v for k, v in given.items() if v is not None})
 
 
@@ -99,6 +105,9 @@ def run(
     ] = None,
 ) -> None:
     """Select a call's portfolio from its eligible, scored proposals."""
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.selection import service
+
     params = _params(
         budget=budget, band_tolerance=tolerance, threshold=threshold,
         organisation_cap=organisation_cap, lottery=lottery, seed=seed, time_limit=time_limit,
@@ -135,6 +144,8 @@ def run(
 @app.command("runs")
 def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = None) -> None:
     """Selection runs, newest first."""
+    from nexus_sti.selection import service
+
     platform = migrated_platform()
     with platform.session() as session:
         table = Table("id", "call", "version", "status", "funded", "merit", "by", "decided by")
@@ -148,6 +159,9 @@ def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = Non
 
 
 def _decide(run_id: int, approve: bool, note: str) -> None:
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.selection import service
+
     platform = migrated_platform()
     with platform.session() as session:
         run = service.decide(
@@ -177,6 +191,8 @@ def reject(
 @app.command("verify")
 def verify(run_id: Annotated[int, typer.Argument(help="Selection run id.")]) -> None:
     """Re-solve a run from its record and say whether it reproduces."""
+    from nexus_sti.selection import service
+
     platform = migrated_platform()
     with platform.session() as session, console.status("re-solving from the record"):
         check = service.verify_run(session, actor=cli_actor(), run_id=run_id)
@@ -228,6 +244,7 @@ def scenario(
         run_study,
         study_result_to_dict,
     )
+    from nexus_sti.selection import studies
 
     platform = migrated_platform()
     with platform.session() as session:
