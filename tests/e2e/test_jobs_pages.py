@@ -141,3 +141,33 @@ def test_nobody_else_sees_a_job(impatient: tuple[TestClient, str], demo_platform
         assert other.get(f"/jobs/{job_id}/status").status_code == 200
     with demo_platform.session() as s:
         assert s.get(Job, job_id) is not None
+
+
+def test_a_reviewer_assignment_runs_in_the_background(demo_platform: Platform) -> None:
+    from tests.e2e.conftest import api_token
+    from tests.e2e.test_review_officer import closed_bilateral
+
+    app = create_app(variant(demo_platform, job_wait_s=0.0))
+    with TestClient(app, follow_redirects=False) as client:
+        ref = closed_bilateral(client, api_token(client, "officer"))
+        login(client, "officer")
+        page = client.get(f"/review/calls/{ref}/assignment")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "backend": "static",
+            "minimum_home": "1",
+            "minimum_member_state": "1",
+            "outside_minimum": "0",
+            "coauthorship_years": "3",
+        }
+        started = client.post(f"/review/calls/{ref}/assignment", data=form)
+        assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+        job_id = int(started.headers["location"].rsplit("/", 1)[1])
+        progress = client.get(f"/jobs/{job_id}")
+        if progress.status_code == 200:  # still running: its page shows the bar
+            assert "<progress" in progress.text and "Assigning reviewers" in progress.text
+        assert wait_for(client, job_id)["status"] == "done"
+        done = client.get(f"/jobs/{job_id}")
+        assert done.headers["location"] == f"/review/calls/{ref}/assignment"
+        shown = client.get(done.headers["location"])
+        assert "Version 1" in shown.text and "Assignment saved (version 1)" in shown.text

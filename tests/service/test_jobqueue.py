@@ -199,3 +199,20 @@ def test_a_job_is_its_owners_and_administrators(platform: Platform) -> None:
         assert job_for(s, actor=root, job_id=job.id).id == job.id
         with pytest.raises(NotFound):
             job_for(s, actor=ben, job_id=job.id)
+
+
+def test_a_result_the_database_refuses_ends_the_job_not_the_worker(platform: Platform) -> None:
+    kinds = Registry()
+
+    @kinds.register("test.count")
+    def too_long(_s: Session, _w: Work, _p: Progress) -> Finished:
+        return Finished({}, url="/" + "x" * 5000)  # longer than the column holds
+
+    ids = queue(platform, 2)
+    assert work_once(platform.sessions, kinds=kinds) is not None
+    assert work_once(platform.sessions, kinds=kinds) is not None  # the worker goes on
+    with platform.session() as s:
+        for job_id in ids:
+            job = get_job(s, job_id)
+            # PostgreSQL refuses the address (the job fails and says so); SQLite keeps it.
+            assert job.finished and (job.status == "done" or "internal error" in (job.error or ""))

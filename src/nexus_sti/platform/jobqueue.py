@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from nexus_sti.core.errors import NexusError, NotFound
@@ -64,7 +64,7 @@ class Job(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     step: Mapped[str] = mapped_column(String(200), default="")
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    result_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    result_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     owner_label: Mapped[str] = mapped_column(String(100))
@@ -293,14 +293,23 @@ def run_job(
     except Exception as exc:  # a bug: the job says so and the worker goes on
         log.exception("job %s (%s) failed", job.id, job.kind)
         values = {"status": "failed", "error": f"internal error ({type(exc).__name__})"}
+    try:
+        return _finish(sessions, job.id, clock(), values)
+    except SQLAlchemyError as exc:  # the result could not be stored: the job says so
+        log.exception("job %s (%s): result not stored", job.id, job.kind)
+        failed = {"status": "failed", "error": f"internal error ({type(exc).__name__})"}
+        return _finish(sessions, job.id, clock(), failed)
+
+
+def _finish(
+    sessions: sessionmaker[Session], job_id: int, now: datetime, values: dict[str, Any]
+) -> Job:
     with sessions() as session:
         session.execute(
-            update(Job)
-            .where(Job.id == job.id)
-            .values(finished_at=clock(), step="finished", **values)
+            update(Job).where(Job.id == job_id).values(finished_at=now, step="finished", **values)
         )
         session.commit()
-        return get_job(session, job.id)
+        return get_job(session, job_id)
 
 
 def worker_name() -> str:
@@ -336,6 +345,9 @@ class Worker:
                 ran = work_once(self.sessions, kinds=self.kinds, worker=name)
             except OperationalError:
                 log.warning("job worker %s: database busy, trying again", name)
+                ran = None
+            except Exception:  # the worker outlives any one job's trouble
+                log.exception("job worker %s: unexpected error", name)
                 ran = None
             if ran is None:
                 self.stopping.wait(self.poll_s)

@@ -33,12 +33,22 @@ from nexus_sti.calls.deadlines import local_time, zone_for
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, check, require
 from nexus_sti.core.areas import AREA_CODES, PRIORITY_AREAS
-from nexus_sti.core.errors import Conflict, Infeasible, InvalidInput, NotFound, RuleViolation
+from nexus_sti.core.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from nexus_sti.jobs import service as job_service
+from nexus_sti.jobs.pages import follow
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.jobqueue import key_of
 from nexus_sti.platform.paging import page_number, page_of
-from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.platform.webdeps import (
+    SessionDep,
+    get_platform,
+    render,
+    require_csrf,
+    take_notice,
+)
 from nexus_sti.programs.service import program_version
+from nexus_sti.review import jobs as review_jobs
 from nexus_sti.review.conflicts import orcid_key
 from nexus_sti.review.forms import CriterionSpec
 from nexus_sti.review.service import assignments, pool
@@ -314,7 +324,10 @@ def _assignment_page(
         hint=hint,
         error_proposals=error_proposals or [],
         violations=violations or [],
-        notice=request.session.pop("review_notice", None) if error is None else None,
+        # A background job's message comes as the platform's notice (jobs/pages.py: follow).
+        notice=(request.session.pop("review_notice", None) or take_notice(request))
+        if error is None
+        else None,
         entries=entries,
         backends=list(BACKENDS),
         groups=groups,
@@ -335,31 +348,34 @@ def assignment_page(
 def run_assignment_page(
     reference: str, request: Request, user: PageUser, session: SessionDep, form: FormFields
 ) -> Response:
+    """Solving the assignment is a background job: a quick one leads straight back to the
+    page with the new assignment, a longer one to its progress page, which leads there."""
+    actor = actor_for(user)
     raw = _params_from(form)
     try:
-        assignments.run_assignment(
-            session,
-            actor=actor_for(user),
-            call_reference=reference,
-            params=AssignmentParams.model_validate(raw),
-            now=utcnow(),
-        )
+        params = AssignmentParams.model_validate(raw)
     except ValidationError as exc:
         return _assignment_page(request, user, session, reference, form=raw, error=_message(exc))
-    except (Infeasible, InvalidInput, RuleViolation, Conflict) as exc:
-        session.rollback()
-        return _assignment_page(
-            request,
-            user,
-            session,
-            reference,
-            form=raw,
-            error=exc.message,
-            hint=exc.details.get("hint"),
-            error_proposals=exc.details.get("proposal_references"),
-        )
-    request.session["review_notice"] = "Assignment saved: it replaces the call's active one."
-    return RedirectResponse(f"/review/calls/{reference}/assignment", status_code=303)
+    require(actor, "review.manage", "assign reviewers")
+    call_by_reference(session, reference)
+    dump = params.model_dump(mode="json")
+    job = job_service.start(
+        session,
+        actor=actor,
+        kind=review_jobs.ASSIGN,
+        params={
+            "call": reference,
+            "params": dump,
+            "back": f"/review/calls/{reference}/assignment",
+            "title": f"Assigning reviewers to the proposals of {reference}",
+        },
+        # A second click with the same rules while the first solve runs joins it.
+        key=key_of(review_jobs.ASSIGN, {"call": reference, "params": dump}),
+        wait_s=get_platform(request).settings.job_wait_s,
+    )
+    if job.status == "failed":
+        return _assignment_page(request, user, session, reference, form=raw, error=job.error)
+    return follow(request, job)
 
 
 @router.post("/review/calls/{reference}/assignment/swap", dependencies=[Depends(require_csrf)])

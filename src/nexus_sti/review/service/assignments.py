@@ -55,6 +55,7 @@ from nexus_sti.core.access import Actor, require
 from nexus_sti.core.errors import Conflict, NotFound, RuleViolation
 from nexus_sti.core.workflow import step
 from nexus_sti.platform.auditlog import inputs_digest, record
+from nexus_sti.platform.jobqueue import Progress, no_progress
 from nexus_sti.programs.model import ProgramConfig
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import ProposalCard
@@ -252,10 +253,12 @@ def run_assignment(
     call_reference: str,
     params: AssignmentParams,
     now: datetime,
+    progress: Progress = no_progress,
 ) -> AssignmentRun:
     """Solve the call's assignment and save it as the call's next, audited run; its rows
     replace the call's active assignment. Infeasible inputs raise ``AssignmentInfeasible``
     with the solver's message unchanged and the proposals' references in its details."""
+    progress(0, 3, "reading the pool, the conflicts and the texts")
     problem = build_problem(
         session, actor=actor, call_reference=call_reference, params=params, year=now.year
     )
@@ -271,6 +274,11 @@ def run_assignment(
             f"{started} reviews of call {call.reference} have started: a new assignment would "
             "discard them; swap reviewers one by one instead"
         )
+    progress(
+        1,
+        3,
+        f"assigning {len(problem.found.entries)} reviewers to {len(problem.proposals)} proposals",
+    )
     try:
         result = solve_assignment(
             problem.affinity,
@@ -285,6 +293,7 @@ def run_assignment(
     except AssignmentInfeasible as exc:
         exc.details["proposal_references"] = problem.references(exc.proposals)
         raise
+    progress(2, 3, "saving the assignment")
     version = (
         session.scalar(
             select(func.max(AssignmentRun.version)).where(AssignmentRun.call_id == call.id)

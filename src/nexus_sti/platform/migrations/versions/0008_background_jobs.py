@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("step", sa.String(length=200), nullable=False),
         sa.Column("result", sa.JSON(), nullable=True),
-        sa.Column("result_url", sa.String(length=500), nullable=True),
+        sa.Column("result_url", sa.String(length=2000), nullable=True),
         sa.Column("error", sa.String(length=1000), nullable=True),
         sa.Column("owner_id", sa.Integer(), nullable=True),
         sa.Column("owner_label", sa.String(length=100), nullable=False),
