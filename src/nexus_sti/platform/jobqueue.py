@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, and_, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -213,7 +213,13 @@ def _recover_stale(session: Session, now: datetime) -> None:
 
 
 def claim(session: Session, *, worker: str, now: datetime) -> Job | None:
-    """Take the oldest queued job for ``worker``; None when there is none."""
+    """Take the oldest queued job for ``worker``; None when there is none. An idle poll only
+    reads: on SQLite every write takes the database's one write lock, which the pages need."""
+    stale = and_(Job.status == "running", Job.heartbeat_at < now - STALE_AFTER)
+    waiting = session.scalar(select(Job.id).where(or_(Job.status == "queued", stale)).limit(1))
+    if waiting is None:
+        session.rollback()
+        return None
     _recover_stale(session, now)
     candidates = session.scalars(
         select(Job.id)
