@@ -8,6 +8,7 @@ Every page form that changes state carries a CSRF token bound to the session.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -32,6 +33,36 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["first_upper"] = lambda text: text[:1].upper() + text[1:]
 templates.env.filters["country_name"] = lambda iso3: country(iso3).name
 templates.env.globals["page_link"] = page_link
+templates.env.filters["field_words"] = lambda field: field_in_words(field)
+
+# Field names that plain words say better than their code does.
+FIELD_WORDS = {
+    "max_load": "Most proposals to review",
+    "orcid": "ORCID iD",
+    "person_orcid": "The person's ORCID iD",
+    "person_name": "The person's name",
+    "organisation_name": "The organisation's name",
+    "proposal_reference": "The proposal",
+    "reviewer_id": "The reviewer",
+    "reviewer_ids": "The reviewers",
+    "researcher_id": "The researcher",
+    "coauthorship_years": "Years of co-authorship",
+}
+_INDEXED = re.compile(r"^(\w+?)s?\[(\d+)\]\.?(.*)$")
+
+
+def field_in_words(field: str) -> str:
+    """A form field's code as a person reads it: ``publications[2].title`` is "Publication 3:
+    title", ``max_load`` is "Most proposals to review", ``person_name`` "The person's name"."""
+    if field in FIELD_WORDS:
+        return FIELD_WORDS[field]
+    indexed = _INDEXED.match(field)
+    if indexed:
+        name, index, rest = indexed.groups()
+        head = f"{name.replace('_', ' ').capitalize()} {int(index) + 1}"
+        return f"{head}: {rest.replace('_', ' ')}" if rest else head
+    words = field.replace("_", " ").replace(".", " ")
+    return words[:1].upper() + words[1:]
 
 
 class LoginRequired(NexusError):
