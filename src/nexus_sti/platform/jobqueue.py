@@ -10,9 +10,10 @@ page shows the job's progress and opens the result when it is ready.
   'queued'``, after a ``SELECT ... FOR UPDATE SKIP LOCKED`` where the database has one), so two
   workers never run the same job, on SQLite and on PostgreSQL alike.
 - **Progress** is written by the running job (``done`` of ``total`` and a step in words) in its
-  own short transaction, at most a few times a second.
-- **A worker that dies** stops its heartbeat; after ``STALE_AFTER`` its job is queued again (at
-  most ``MAX_ATTEMPTS`` runs in all), then marked failed with the reason.
+  own short transaction, at most a few times a second, and never waits long for the database.
+- **A worker that dies** stops its heartbeat (beaten every ``BEAT_EVERY`` while a job runs);
+  after ``STALE_AFTER`` its job is queued again (at most ``MAX_ATTEMPTS`` runs in all), then
+  marked failed with the reason.
 - **Reuse:** a job has a ``key``, the digest of its kind and inputs. Submitting the same key
   while a job with it is queued or running returns that job (a second click does not start a
   second solve), and callers may look up the last job with a key to show its result.
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, and_, or_, select, update
+from sqlalchemy import JSON, Engine, ForeignKey, Integer, String, and_, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -47,9 +48,11 @@ from nexus_sti.platform.db import Base, UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "done", "failed")
-STALE_AFTER = timedelta(minutes=2)
+STALE_AFTER = timedelta(minutes=5)
+BEAT_EVERY = timedelta(seconds=20)
 MAX_ATTEMPTS = 2
 PROGRESS_EVERY_S = 0.25
+QUICK_WRITE_MS = 200
 
 
 class Job(Base):
@@ -248,9 +251,31 @@ def claim(session: Session, *, worker: str, now: datetime) -> Job | None:
     return None
 
 
-def _progress_writer(
-    sessions: sessionmaker[Session], job_id: int, clock: Callable[[], datetime]
-) -> Progress:
+def _write_quickly(engine: Engine, job_id: int, values: dict[str, Any]) -> bool:
+    """Update the running job's row, giving up after a moment if the database is busy: on
+    SQLite the job's own session may hold the one write lock (the handler wrote and has not
+    committed yet), and waiting the usual busy timeout for it would only stall the job."""
+    try:
+        with engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                usual = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={QUICK_WRITE_MS}")
+            try:
+                conn.execute(
+                    update(Job).where(Job.id == job_id, Job.status == "running").values(**values)
+                )
+                conn.commit()
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(usual or 0)}")
+        return True
+    except OperationalError:
+        log.info("job %s: progress not written this time (database busy)", job_id)
+        return False
+
+
+def _progress_writer(engine: Engine, job_id: int, clock: Callable[[], datetime]) -> Progress:
     last = [0.0]
 
     def progress(done: int, total: int, step: str) -> None:
@@ -258,18 +283,26 @@ def _progress_writer(
         if moment - last[0] < PROGRESS_EVERY_S and done < total:
             return
         last[0] = moment
-        try:
-            with sessions() as session:
-                session.execute(
-                    update(Job)
-                    .where(Job.id == job_id, Job.status == "running")
-                    .values(done=done, total=total, step=step[:200], heartbeat_at=clock())
-                )
-                session.commit()
-        except OperationalError:  # a busy database: the next step will say it
-            log.warning("job %s: progress not written (database busy)", job_id)
+        _write_quickly(
+            engine,
+            job_id,
+            {"done": done, "total": total, "step": step[:200], "heartbeat_at": clock()},
+        )
 
     return progress
+
+
+def _beating(engine: Engine, job_id: int, clock: Callable[[], datetime]) -> threading.Event:
+    """Beat the job's heart every ``BEAT_EVERY`` until the returned event is set, so a long
+    single step (one solve) does not look like a dead worker."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(BEAT_EVERY.total_seconds()):
+            _write_quickly(engine, job_id, {"heartbeat_at": clock()})
+
+    threading.Thread(target=beat, name=f"nexus-job-{job_id}-heartbeat", daemon=True).start()
+    return done
 
 
 def run_job(
@@ -285,12 +318,17 @@ def run_job(
     try:
         if handler is None:
             raise NotFound("kind of job", job.kind)
-        with sessions() as session:
-            finished = handler(
-                session,
-                Work(id=job.id, params=dict(job.params), owner_id=job.owner_id),
-                _progress_writer(sessions, job.id, clock),
-            )
+        engine = sessions.kw["bind"]
+        beating = _beating(engine, job.id, clock)
+        try:
+            with sessions() as session:
+                finished = handler(
+                    session,
+                    Work(id=job.id, params=dict(job.params), owner_id=job.owner_id),
+                    _progress_writer(engine, job.id, clock),
+                )
+        finally:
+            beating.set()
         values = {"status": "done", "result": finished.result, "result_url": finished.url}
     except NexusError as exc:
         hint = exc.details.get("hint")
