@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         "to `nexus jobs work` processes).",
     )
     job_wait_s: float = Field(
-        0.8,
+        0.5,
         ge=0,
         le=120,
         description="Seconds a page waits for its background job before it shows a progress bar "
