@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -171,3 +172,30 @@ def test_a_reviewer_assignment_runs_in_the_background(demo_platform: Platform) -
         assert done.headers["location"] == f"/review/calls/{ref}/assignment"
         shown = client.get(done.headers["location"])
         assert "Version 1" in shown.text and "Assignment saved (version 1)" in shown.text
+
+
+def test_nexus_serve_runs_jobs_in_worker_processes(platform: Platform, tmp_path: Path) -> None:
+    """`nexus serve` starts `nexus jobs work` beside its web processes: a queued job is run by
+    a process of its own (here, one whose account is gone, so it ends saying so)."""
+    from nexus_sti.platform.db import utcnow
+    from nexus_sti.platform.jobqueue import submit
+    from tests.conftest import served
+
+    with platform.session() as s:
+        job = submit(
+            s, kind="selection.preview", params={"call": "X", "params": {}},
+            owner_id=None, owner_label="gone", now=utcnow(),
+        )  # fmt: skip
+    url = platform.settings.database_url
+    assert url is not None
+    with served(url, tmp_path / "serve", NEXUS_JOB_PROCESSES="1"):
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with platform.session() as s:
+                done = s.get(Job, job.id)
+                assert done is not None
+                if done.finished:
+                    break
+            time.sleep(0.2)
+    assert done.status == "failed" and "active account" in (done.error or "")
+    assert done.worker and ":" in done.worker

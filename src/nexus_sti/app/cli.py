@@ -10,7 +10,11 @@ with SQLAlchemy, NumPy and the solvers, took about 4 s to import).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
@@ -145,6 +149,27 @@ WORKER_HEALTHCHECK_S = 60
 LISTEN_BACKLOG = 4096
 
 
+@contextmanager
+def job_workers(count: int) -> Iterator[None]:
+    """``count`` ``nexus jobs work`` processes beside the web server, stopped with it. Solving
+    in processes of their own keeps the pages' processes free (a solver thread in a web process
+    shares its interpreter lock with the pages)."""
+    import subprocess
+
+    command = [sys.executable, "-c", "from nexus_sti.app.cli import main; main()", "jobs", "work"]
+    processes = [subprocess.Popen(command) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for process in processes:
+            process.terminate()  # SIGTERM: each finishes the job under way, then stops
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default NEXUS_HOST).")] = None,
@@ -161,20 +186,24 @@ def serve(
         raise Conflict("the database schema is not current: run `nexus db upgrade` first")
     settings = platform.settings
     platform.close()
-    uvicorn.run(
-        "nexus_sti.app.asgi:app_factory",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        proxy_headers=True,
-        log_level="info",
-        # A worker busy at its limit answers the supervisor's ping late; uvicorn's default of
-        # 5 s would kill and restart healthy workers under load (docs/deployment.md).
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
-        # Room for a deadline's burst of connections while workers take them in turn.
-        backlog=LISTEN_BACKLOG,
-    )
+    if settings.job_processes:
+        # The web processes read their settings anew: they leave the jobs to the workers.
+        os.environ["NEXUS_JOB_THREADS"] = "0"
+    with job_workers(settings.job_processes):
+        uvicorn.run(
+            "nexus_sti.app.asgi:app_factory",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            proxy_headers=True,
+            log_level="info",
+            # A worker busy at its limit answers the supervisor's ping late; uvicorn's default of
+            # 5 s would kill and restart healthy workers under load (docs/deployment.md).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
+            # Room for a deadline's burst of connections while workers take them in turn.
+            backlog=LISTEN_BACKLOG,
+        )
 
 
 @app.command()
@@ -213,9 +242,15 @@ def run(
         console.print(f"ready; serve with: nexus run   ({url})")
         return
     console.print(f"[bold]NEXUS platform on {url}[/bold]  (Ctrl+C to stop)")
-    uvicorn.run(
-        create_app(platform), host=settings.host, port=port or settings.port, log_level="warning"
-    )
+    if settings.job_processes:
+        platform = replace(platform, settings=settings.model_copy(update={"job_threads": 0}))
+    with job_workers(settings.job_processes):
+        uvicorn.run(
+            create_app(platform),
+            host=settings.host,
+            port=port or settings.port,
+            log_level="warning",
+        )
 
 
 def main() -> None:

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
         description="Background-job workers each web process runs as threads (0: leave the queue "
         "to `nexus jobs work` processes).",
     )
+    job_processes: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Job-worker processes `nexus serve` and `nexus run` start beside the web "
+        "server, whose processes then run no job threads (0: jobs run in the web processes).",
+    )
     job_wait_s: float = Field(
         0.5,
         ge=0,
