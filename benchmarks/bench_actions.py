@@ -17,6 +17,7 @@ test: the figures are read, not asserted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import re
@@ -24,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +43,17 @@ def worker(result: Path) -> None:
     from nexus_sti.platform.settings import load_settings
 
     platform = Platform.start(load_settings())
+    # As `nexus serve` runs it: the jobs in a worker process of their own (trees with a queue).
+    job_workers = getattr(importlib.import_module("nexus_sti.app.cli"), "job_workers", None)
+    if job_workers is not None:
+        platform = replace(
+            platform, settings=platform.settings.model_copy(update={"job_threads": 0})
+        )
     out: dict[str, tuple[float, float]] = {}
-    with TestClient(create_app(platform), follow_redirects=False) as client:
+    with (
+        job_workers(1) if job_workers is not None else nullcontext(),
+        TestClient(create_app(platform), follow_redirects=False) as client,
+    ):
         calls = client.get("/api/v1/calls", headers=api_token(client, "officer")).json()
         login(client, "officer")
         items = calls["items"] if isinstance(calls, dict) else calls

@@ -9,13 +9,14 @@ real ASGI app on the demo data (SQLite), at demo size and at ten times demo size
 Per source tree, in a subprocess with ``PYTHONPATH`` set to that tree: a fresh data folder,
 ``nexus db upgrade`` and ``nexus demo seed`` with ``NEXUS_DEMO_PROPOSALS`` proposals (the
 tree's own demo, so a newer tree's open review is there and an older one's is not), then, for
-each demo account, the link crawler of ``tests/e2e/test_links.py`` (links and GET forms from
-the dashboard, one address per kind of address), each page opened ``--repeat`` times; the time
-is the median. A page that answers with a background job's progress bar is timed on its first
-load, and the time until the job's result is ready is printed apart. Prints the slowest kinds
-of page, how many take over 1 s and over 3 s, and the 95th percentile, for ours and the
-baseline, with the ratio baseline / ours (above 1: ours is faster). Not a test: the machine
-is shared and noisy; the figures are read, not asserted.
+each demo account (with the background jobs in a ``nexus jobs work`` process beside the app, as
+``nexus serve`` runs them), the link crawler of ``tests/e2e/test_links.py`` (links and GET
+forms from the dashboard, one address per kind of address), each page opened ``--repeat``
+times; the time is the median. A page that answers with a background job's progress bar is
+timed on its first load, and the time until the job's result is ready is printed apart. Prints
+the slowest kinds of page, how many take over 1 s and over 3 s, and the 95th percentile, for
+ours and the baseline, with the ratio baseline / ours (above 1: ours is faster). Not a test:
+the machine is shared and noisy; the figures are read, not asserted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import sys
 import tempfile
 import time
 from collections import deque
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +94,10 @@ def crawl_timed(
 
 
 def worker(data: Path, repeat: int, result: Path) -> None:
-    """Runs inside the subprocess, on the tree under test."""
+    """Runs inside the subprocess, on the tree under test: as `nexus serve` runs it, with the
+    background jobs in a `nexus jobs work` process beside the app (for trees that have them)."""
+    import importlib
+
     sys.path.append(str(ROOT))
     from fastapi.testclient import TestClient
     from tests.e2e.conftest import login
@@ -102,13 +108,19 @@ def worker(data: Path, repeat: int, result: Path) -> None:
     from nexus_sti.platform.settings import load_settings
 
     platform = Platform.start(load_settings())
+    job_workers = getattr(importlib.import_module("nexus_sti.app.cli"), "job_workers", None)
+    if job_workers is not None:
+        platform = replace(
+            platform, settings=platform.settings.model_copy(update={"job_threads": 0})
+        )
     timings: dict[str, dict[str, tuple[str, float, int]]] = {}
     background: dict[str, dict[str, float]] = {}
-    for username, *_ in DEMO_ACCOUNTS:
-        with TestClient(create_app(platform), follow_redirects=False) as client:
-            login(client, username)
-            background[username] = {}
-            timings[username] = crawl_timed(client, repeat, background[username])
+    with job_workers(1) if job_workers is not None else nullcontext():
+        for username, *_ in DEMO_ACCOUNTS:
+            with TestClient(create_app(platform), follow_redirects=False) as client:
+                login(client, username)
+                background[username] = {}
+                timings[username] = crawl_timed(client, repeat, background[username])
     platform.close()
     result.write_text(json.dumps({"pages": timings, "background": background}))
 
