@@ -2,9 +2,11 @@
 links (and GET forms sent as the page fills them in) from the dashboard, for each demo account,
 and fails on any that answers 4xx or 5xx. A page must not offer what its reader cannot open.
 
-Links that differ only in their numbers or references (one proposal page and the next) are
-the same kind of link; the crawler opens a few of each kind, so the crawl stays short on the
-demo data while every page template is reached."""
+Links that differ only in their numbers or references (one proposal page and the next), or only
+in the column a table is sorted by and the direction (a sortable header and the next), are the
+same kind of link; the crawler opens a few of each kind, so the crawl stays short on the demo
+data while every page template is reached. Every sort key of every table is opened by the
+tables' own tests (tests/e2e/test_table_views.py)."""
 
 from __future__ import annotations
 
@@ -78,9 +80,12 @@ def links_of(page: str, here: str = "/") -> list[str]:
     return [h.split("#")[0] for h in parser.links if h.startswith("/") and h.split("#")[0]]
 
 
+SORTING = re.compile(r"(?<=[?&])(\w*(?:sort|dir))=[^&]*")
+
+
 def kind_of(address: str) -> str:
-    """The address with its numbers and references made generic."""
-    return re.sub(r"\d+", "N", address)
+    """The address with its numbers, references and sort order made generic."""
+    return re.sub(r"\d+", "N", SORTING.sub(r"\1=S", address))
 
 
 def crawl(client: TestClient) -> list[tuple[str, str, int]]:
@@ -132,3 +137,7 @@ def test_the_crawler_reads_links_and_get_forms() -> None:
     assert links_of(form) == ["/s?q=a+b&d=2&t=y&u=m"]
     assert links_of('<div data-fragment="/part?x=1"></div>') == ["/part?x=1"]
     assert kind_of("/proposals/DEMO-NEXUS-2026-BIL-0001") == "/proposals/DEMO-NEXUS-N-BIL-N"
+    assert kind_of("/x?show=failing&sort=status&dir=desc") == "/x?show=failing&sort=S&dir=S"
+    assert kind_of("/x?reviewers_sort=load&reviewers_dir=asc&reviewers=2") == (
+        "/x?reviewers_sort=S&reviewers_dir=S&reviewers=N"
+    )

@@ -35,9 +35,11 @@ class Page(Generic[T]):
 
 
 def page_of(
-    rows: Sequence[T], number: int, size: int = PAGE_SIZE, *, param: str = "page"
+    rows: Sequence[T], number: int, size: int | None = None, *, param: str = "page"
 ) -> Page[T]:
-    """Page ``number`` of ``rows`` (a number past the end gives the last page)."""
+    """Page ``number`` of ``rows`` (a number past the end gives the last page), ``size`` rows
+    a page (``PAGE_SIZE``, read when called, so a test can make pages short)."""
+    size = size or PAGE_SIZE
     pages = max(1, -(-len(rows) // size))
     number = min(max(1, number), pages)
     start = (number - 1) * size

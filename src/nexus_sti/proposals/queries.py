@@ -4,13 +4,14 @@ countries, and the program's aggregate statistics."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from nexus_sti.calls.service import count_calls, get_call, program_version_ids
@@ -77,6 +78,22 @@ def _scope(actor: Actor, country: str | None) -> tuple[str, Select[Any] | None]:
     return "your proposals", select(Proposal.id).where(Proposal.owner_id == actor.user_id)
 
 
+# The columns the list sorts by (a whitelist: the pages refuse other keys).
+PROPOSAL_SORTS: dict[str, Any] = {
+    "reference": Proposal.reference,
+    "title": Proposal.title,
+    "track": Proposal.track,
+    "area": Proposal.area,
+    "status": Proposal.status,
+}
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{unicodedata.normalize('NFC', escaped)}%"
+
+
 def list_proposals(
     session: Session,
     *,
@@ -84,19 +101,45 @@ def list_proposals(
     country: str | None = None,
     page: int = 1,
     per_page: int = 50,
+    sort: str = "reference",
+    descending: bool = False,
+    status: str | None = None,
+    area: str | None = None,
+    text: str | None = None,
 ) -> ProposalList:
+    """One page of the proposals ``actor`` may see, sorted by a ``PROPOSAL_SORTS`` key (ties by
+    reference) and filtered in the database: by status, primary area, and ``text`` in the
+    reference or title (any script; case ignored where the script has one)."""
     scope, ids = _scope(actor, country)
     page = max(1, page)
     # Proposals made on the platform name their lead as a consortium member, not a profile.
     query = select(Proposal)
     count = select(func.count()).select_from(Proposal)
+    wanted: list[Any] = []
     if ids is not None:
-        query = query.where(Proposal.id.in_(ids))
-        count = count.where(Proposal.id.in_(ids))
+        wanted.append(Proposal.id.in_(ids))
+    if status:
+        wanted.append(Proposal.status == status)
+    if area:
+        wanted.append(Proposal.area == area)
+    if text and text.strip():
+        pattern = _containing(text.strip())
+        wanted.append(
+            or_(
+                Proposal.reference.ilike(pattern, escape="\\"),
+                Proposal.title.ilike(pattern, escape="\\"),
+            )
+        )
+    if wanted:
+        query = query.where(*wanted)
+        count = count.where(*wanted)
     total = session.scalar(count) or 0
+    column = PROPOSAL_SORTS[sort]
     results = list(
         session.scalars(
-            query.order_by(Proposal.reference).offset((page - 1) * per_page).limit(per_page)
+            query.order_by(column.desc() if descending else column.asc(), Proposal.reference)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
         )
     )
     proposal_ids = [p.id for p in results]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
@@ -25,9 +25,12 @@ from nexus_sti.calls.deadlines import accepting, local_time, time_left, zone_for
 from nexus_sti.calls.service import call_by_id, get_call
 from nexus_sti.core import spreadsheet
 from nexus_sti.core.access import Actor, Role, require
+from nexus_sti.core.areas import PRIORITY_AREAS
 from nexus_sti.core.errors import InvalidInput, RuleViolation
+from nexus_sti.platform import paging
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.downloads import file_download
+from nexus_sti.platform.table_view import TableView, table_view
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf, submission_clock
 from nexus_sti.programs.service import program_version
 from nexus_sti.proposals import draft_checks, files, service
@@ -50,9 +53,11 @@ from nexus_sti.proposals.pages.editor import (
     live_checks,
     summary_of,
 )
+from nexus_sti.proposals.pages.table_views import PROPOSALS
 from nexus_sti.proposals.ports import DECIDED, outcome_port
-from nexus_sti.proposals.queries import funder_split, list_proposals
+from nexus_sti.proposals.queries import ProposalList, funder_split, list_proposals
 from nexus_sti.proposals.tables import Proposal, ProposalMember
+from nexus_sti.proposals.workflow import PROPOSAL
 
 if TYPE_CHECKING:
     from nexus_sti.calls.tables import Call
@@ -502,26 +507,61 @@ def proposals_page(
     user: PageUser,
     session: SessionDep,
     country: str = Query("", pattern="^([A-Z]{3})?$"),
-    page: int = Query(1, ge=1),
 ) -> Response:
-    result = list_proposals(session, actor=actor_for(user), country=country or None, page=page)
+    """The proposals the user may see, sorted and filtered by the database a page at a time."""
+    view = table_view(PROPOSALS, request.query_params, request.url.path)
+    actor = actor_for(user)
+
+    def listed(number: int) -> ProposalList:
+        return list_proposals(
+            session, actor=actor, country=country or None, page=number,
+            per_page=paging.PAGE_SIZE, **_wanted(view),
+        )  # fmt: skip
+
+    result = listed(view.number)
+    if result.page > result.pages:  # past the end: the last page, as the other tables do
+        result = listed(result.pages)
     return render(
-        request, "proposals.html", user, result=result, country=country, title="Proposals"
+        request,
+        "proposals.html",
+        user,
+        result=result,
+        page=paging.Page(result.rows, result.page, result.per_page, result.total),
+        view=view,
+        statuses=PROPOSAL.states,
+        areas=PRIORITY_AREAS,
+        title="Proposals",
     )
+
+
+def _wanted(view: TableView) -> dict[str, Any]:
+    """The view's sort and filters as ``list_proposals`` arguments."""
+    return {
+        "sort": view.sort,
+        "descending": view.descending,
+        "status": view.filter("status") or None,
+        "area": view.filter("area") or None,
+        "text": view.filter("q") or None,
+    }
 
 
 @router.get("/proposals.csv")
 def proposals_csv(
-    user: PageUser, session: SessionDep, country: str = Query("", pattern="^([A-Z]{3})?$")
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    country: str = Query("", pattern="^([A-Z]{3})?$"),
 ) -> Response:
     """Every proposal the user may see, as UTF-8 CSV (with BOM, so spreadsheet programs show
-    Thai, Khmer, Lao, Burmese, kana and kanji names correctly)."""
+    Thai, Khmer, Lao, Burmese, kana and kanji names correctly); sorted and filtered as the
+    list page's address asks, on every page."""
     actor = actor_for(user)
-    first = list_proposals(session, actor=actor, country=country or None, per_page=500)
+    wanted = _wanted(table_view(PROPOSALS, request.query_params))
+    first = list_proposals(session, actor=actor, country=country or None, per_page=500, **wanted)
     rows = list(first.rows)
     for page in range(2, first.pages + 1):
         rows += list_proposals(
-            session, actor=actor, country=country or None, page=page, per_page=500
+            session, actor=actor, country=country or None, page=page, per_page=500, **wanted
         ).rows
     buf = io.StringIO()
     writer = spreadsheet.writer(buf)

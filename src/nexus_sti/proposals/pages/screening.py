@@ -20,11 +20,18 @@ from nexus_sti.core.countries import COUNTRIES, ISO3_CODES
 from nexus_sti.core.errors import InvalidInput, NotFound
 from nexus_sti.platform.charts import bar_chart_svg
 from nexus_sti.platform.db import utcnow
-from nexus_sti.platform.paging import PAGE_SIZE, page_number, page_of
+from nexus_sti.platform.paging import page_of
+from nexus_sti.platform.table_view import table_view
 from nexus_sti.platform.webdeps import PostedForm, SessionDep, render, require_csrf, take_notice
 from nexus_sti.proposals.eligibility import rules_for
 from nexus_sti.proposals.exchange import export_call
 from nexus_sti.proposals.model import SECTORS
+from nexus_sti.proposals.pages.table_views import (
+    SCREENING,
+    SCREENING_SORTS,
+    SUBMISSIONS,
+    submissions_in_view,
+)
 from nexus_sti.proposals.queries import call_submissions
 from nexus_sti.proposals.screening import (
     apply_screening,
@@ -56,14 +63,14 @@ def submissions_page(
     status: str = Query("", pattern="^[a-z_]*$"),
     country_code: str = Query("", alias="country", pattern="^([A-Z]{3})?$"),
 ) -> Response:
+    """The counts, charts and figures describe every proposal the filters keep; the table
+    shows them a page at a time, in the order asked for."""
     actor = actor_for(user)
     call = get_call(session, actor=actor, reference=reference)
+    view = table_view(SUBMISSIONS, request.query_params, request.url.path)
     everything = call_submissions(session, actor=actor, reference=reference)
-    rows = [
-        s
-        for s in everything
-        if (not status or s.status == status) and (not country_code or country_code in s.countries)
-    ]
+    rows = submissions_in_view(everything, view)
+    page = view.page(rows)
     by_country = Counter(c for s in rows for c in s.countries)
     by_area = Counter(s.area for s in rows)
     by_sector = Counter(sector for s in rows for sector in s.sectors)
@@ -101,15 +108,20 @@ def submissions_page(
         title=f"Submissions: {call.reference}",
         call=call,
         rows=rows,
+        page=page,
+        view=view,
         total=len(everything),
         by_status=Counter(s.status for s in everything),
         statuses=PROPOSAL.states,
         countries=ISO3_CODES,
+        areas=PRIORITY_AREAS,
         status=status,
         country_code=country_code,
         charts=charts,
         tables={"country": by_country, "area": by_area, "sector": by_sector},
-        submitted={s.reference: local_time(s.submitted_at, zone) for s in rows if s.submitted_at},
+        submitted={
+            s.reference: local_time(s.submitted_at, zone) for s in page.items if s.submitted_at
+        },
         notice=take_notice(request),
     )
 
@@ -151,17 +163,23 @@ def _screening_view(
     form: dict[str, str] | None = None,
 ) -> Response:
     actor = actor_for(user)
+    here = f"/calls/{reference}/screening"  # also when a refused override shows the page
+    view = table_view(SCREENING, request.query_params, here)
     rows = screening_list(session, actor=actor, call_reference=reference)
     call = get_call(session, actor=actor, reference=reference)
     show = request.query_params.get("show", "all")
-    shown = {
-        "failing": [r for r in rows if not r.eligible],
-        "passing": [r for r in rows if r.eligible],
-    }.get(show, rows)
-    number = page_number(request.query_params)
+    shown = view.ordered(
+        {
+            "failing": [r for r in rows if not r.eligible],
+            "passing": [r for r in rows if r.eligible],
+        }.get(show, rows),
+        SCREENING_SORTS,
+    )
+    page = view.page(shown)
     if form and form.get("reference") in {r.reference for r in shown}:
         # A refused override comes back on the page that holds its proposal.
-        number = [r.reference for r in shown].index(form["reference"]) // PAGE_SIZE + 1
+        at = [r.reference for r in shown].index(form["reference"])
+        page = page_of(shown, at // page.size + 1)
     return render(
         request,
         "call_screening.html",
@@ -170,7 +188,8 @@ def _screening_view(
         title=f"Screening: {reference}",
         call=call,
         rows=rows,
-        page=page_of(shown, number),
+        page=page,
+        view=view,
         show=show if show in ("failing", "passing") else "all",
         rules=rules_for(call_rules(session, call).track),
         error=error,

@@ -39,7 +39,7 @@ from nexus_sti.jobs.pages import follow
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
 from nexus_sti.platform.jobqueue import key_of
-from nexus_sti.platform.paging import page_number, page_of
+from nexus_sti.platform.table_view import table_view
 from nexus_sti.platform.webdeps import (
     SessionDep,
     get_platform,
@@ -51,6 +51,12 @@ from nexus_sti.programs.service import program_version
 from nexus_sti.review import jobs as review_jobs
 from nexus_sti.review.conflicts import orcid_key
 from nexus_sti.review.forms import CriterionSpec
+from nexus_sti.review.pages.table_views import (
+    POOL_PROPOSALS,
+    POOL_REVIEWER_SORTS,
+    POOL_REVIEWERS,
+    pool_proposals_in_view,
+)
 from nexus_sti.review.service import assignments, pool
 from nexus_sti.review.service import forms as form_service
 from nexus_sti.review.service.assignments import AssignmentParams
@@ -172,6 +178,9 @@ def _pool_page(
     )
     names = {e.profile.id: e.label for e in found.entries}
     by_proposal = found.conflicts.by_proposal()
+    here = f"/review/calls/{reference}/pool"  # also when a refused form post shows the page
+    reviewers = table_view(POOL_REVIEWERS, request.query_params, here)
+    conflicted = table_view(POOL_PROPOSALS, request.query_params, here)
     return render(
         request,
         "review_officer_pool.html",
@@ -180,12 +189,12 @@ def _pool_page(
         title=f"Reviewer pool: {reference}",
         call=found.call,
         entries=entries,
-        reviewers_page=page_of(
-            entries, page_number(request.query_params, "reviewers"), param="reviewers"
-        ),
+        reviewers_view=reviewers,
+        reviewers_page=reviewers.page(reviewers.ordered(entries, POOL_REVIEWER_SORTS)),
         proposals=found.proposals,
-        proposals_page=page_of(
-            found.proposals, page_number(request.query_params, "proposals"), param="proposals"
+        proposals_view=conflicted,
+        proposals_page=conflicted.page(
+            pool_proposals_in_view(found.proposals, by_proposal, conflicted)
         ),
         by_proposal=by_proposal,
         names=names,

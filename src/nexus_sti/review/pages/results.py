@@ -18,7 +18,14 @@ from nexus_sti.core import spreadsheet
 from nexus_sti.core.errors import InvalidInput, RuleViolation
 from nexus_sti.platform.charts import svg_of
 from nexus_sti.platform.db import utcnow
+from nexus_sti.platform.table_view import table_view
 from nexus_sti.platform.webdeps import SessionDep, render, require_csrf
+from nexus_sti.review.pages.table_views import (
+    RANKING,
+    REVIEWS,
+    ranking_in_view,
+    reviews_in_view,
+)
 from nexus_sti.review.ranking import DEFAULT_TIE_BREAKS, RankedRow, parse_tie_breaks
 from nexus_sti.review.service import reviews
 
@@ -94,13 +101,17 @@ def call_reviews_page(
 ) -> Response:
     actor = actor_for(user)
     call = reviews.call_for_officer(session, actor=actor, reference=reference)
+    view = table_view(REVIEWS, request.query_params, request.url.path)
+    proposals = reviews.call_reviews(session, actor=actor, call_reference=reference)
     return render(
         request,
         "review_results_reviews.html",
         user,
         title=f"Reviews: {call.reference}",
         call=call,
-        proposals=reviews.call_reviews(session, actor=actor, call_reference=reference),
+        proposals=proposals,
+        view=view,
+        page=view.page(reviews_in_view(proposals, view)),
         reminders=reviews.reminders_due(
             session, actor=actor, now=utcnow(), call_reference=reference
         ),
@@ -161,7 +172,10 @@ def _tie_breaks(request: Request) -> tuple[str, ...]:
 
 @router.get("/review/calls/{reference}/ranking")
 def ranking_page(reference: str, request: Request, user: PageUser, session: SessionDep) -> Response:
+    """The charts, the flags and the notes' choices cover the whole ranked list; its table
+    shows the rows the filters keep, in the order asked for, a page at a time."""
     actor = actor_for(user)
+    view = table_view(RANKING, request.query_params, request.url.path)
     error = None
     try:
         tie_breaks = _tie_breaks(request)
@@ -180,6 +194,9 @@ def ranking_page(reference: str, request: Request, user: PageUser, session: Sess
         title=f"Ranking: {ranking.call.reference}",
         call=ranking.call,
         ranking=ranking,
+        view=view,
+        page=view.page(ranking_in_view(ranking.rows, view)),
+        areas=sorted({r.candidate.area for r in ranking.rows}),
         run=run,
         error=error,
         scores_chart=scores_chart(ranking.rows, run.result["level"] if run else None)
@@ -252,7 +269,9 @@ def ranking_csv(reference: str, rows: list[RankedRow]) -> Response:
 def ranking_download(
     reference: str, request: Request, user: PageUser, session: SessionDep
 ) -> Response:
+    """Every row of the ranked list, filtered and sorted as the page's address asks."""
+    view = table_view(RANKING, request.query_params)
     ranking = reviews.ranked_list(
         session, actor=actor_for(user), call_reference=reference, tie_breaks=_tie_breaks(request)
     )
-    return ranking_csv(ranking.call.reference, ranking.rows)
+    return ranking_csv(ranking.call.reference, ranking_in_view(ranking.rows, view))
