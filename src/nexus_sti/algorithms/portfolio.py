@@ -22,6 +22,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nexus_sti.algorithms.portfolio_lottery import (
+    LOTTERY_RULE,
+    LotteryRecord,
+    LotterySkip,
+    draw_at_line,
+)
 from nexus_sti.algorithms.portfolio_model import (
     Model,
     ModelRun,
@@ -36,10 +42,12 @@ from nexus_sti.core.errors import Infeasible, InvalidInput
 
 __all__ = [
     "INCLUSIVENESS_TOTAL",
+    "LOTTERY_RULE",
     "SEARCH_FROM_PROPOSALS",
     "Band",
     "CandidateProposal",
     "LotteryRecord",
+    "LotterySkip",
     "Method",
     "Objective",
     "PortfolioProblem",
@@ -68,9 +76,6 @@ _SOLVER_NAMES = {
     "branch_and_cut": "HiGHS {version}",
     "search": "HiGHS {version} (branch and cut + neighbourhood search)",
 }
-
-# The lottery's tie-break spreads the group's common merit over at most this fraction of it.
-TIE_BREAK_SPREAD = 1e-3
 
 _RELAX_HINTS = {
     "budget": "raise the budget",
@@ -229,20 +234,6 @@ class PortfolioProblem:
 
 
 @dataclass(frozen=True, slots=True)
-class LotteryRecord:
-    """The draw at the funding line: ``line`` is the merit of the weakest proposal funded without
-    the lottery; ``group`` the proposals whose merit interval straddles it (sorted by id);
-    ``draw`` the same ids in the drawn order (first drawn: first preferred); ``common_merit`` the
-    merit the group shared in the re-solve; ``funded`` the group members funded, in drawn order."""
-
-    line: float
-    group: tuple[str, ...]
-    draw: tuple[str, ...]
-    common_merit: float
-    funded: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class PortfolioResult:
     """The funded proposals and how good the answer is: ``objective`` is the problem's objective
     at ``selected`` (with the true merits, also after a lottery); ``gap`` the relative gap proven
@@ -271,9 +262,9 @@ def solve_portfolio(
     """The best portfolio within ``time_limit`` seconds per solve and relative ``gap``.
 
     With ``lottery_rng``, proposals whose merit interval straddles the funding line are ordered
-    by a draw and the problem re-solved with their merits set to the line plus a rank-based
-    tie-break (spread over :data:`TIE_BREAK_SPREAD` of the line), so every rule still holds. The
-    draw is honoured exactly when ``gap`` is tighter than that spread (e.g. ``gap=0``).
+    by a draw and funded in that order as far as the budgets and every rule allow, everything
+    else kept as the optimum decided (:data:`LOTTERY_RULE`,
+    :mod:`~nexus_sti.algorithms.portfolio_lottery`); every rule still holds after the draw.
     ``method`` picks the algorithm (see :data:`Method`).
     """
     if lottery_rng is not None and problem.objective != "merit":
@@ -282,22 +273,23 @@ def solve_portfolio(
     model = build_model(problem)
     every = np.ones(len(model.groups), dtype=bool)
     run = _solve_or_raise(model, every, model.objective, time_limit, gap, chosen)
-    seconds = run.seconds
+    assert run.x is not None
+    x, seconds, proven_gap = run.x, run.seconds, run.gap
     lottery: LotteryRecord | None = None
     if lottery_rng is not None:
-        run, lottery = _lottery(problem, model, run, lottery_rng, time_limit, gap, chosen)
-        seconds += run.seconds
-    assert run.x is not None
+        x, lottery, drawing = draw_at_line(problem, model, x, lottery_rng, time_limit)
+        seconds += drawing
+        proven_gap = _gap_after_draw(model, run, x)
     ids = [c.id for c in problem.candidates]
     return PortfolioResult(
-        selected=frozenset(i for i, chosen in zip(ids, run.x, strict=True) if chosen),
+        selected=frozenset(i for i, chosen in zip(ids, x, strict=True) if chosen),
         status=run.status,
-        objective=float(model.objective @ run.x),
-        gap=run.gap,
+        objective=float(model.objective @ x),
+        gap=proven_gap,
         seconds=seconds,
         solver=_SOLVER_NAMES[chosen].format(version=solver_version()),
         lottery=lottery,
-        binding=model.binding(run.x),
+        binding=model.binding(x),
     )
 
 
@@ -339,6 +331,16 @@ def _method(problem: PortfolioProblem, method: Method) -> Literal["branch_and_cu
     if method not in _SOLVERS:
         raise InvalidInput("method", "must be 'auto', 'branch_and_cut' or 'search'")
     return method
+
+
+def _gap_after_draw(model: Model, run: ModelRun, x: np.ndarray) -> float:
+    """The draw's portfolio against the optimum's proven bound (HiGHS' gap is relative to the
+    incumbent: bound = incumbent + gap · |incumbent|)."""
+    assert run.x is not None
+    best = float(model.objective @ run.x)
+    bound = best + run.gap * abs(best)
+    drawn = float(model.objective @ x)
+    return (bound - drawn) / abs(drawn) if drawn else (0.0 if bound == drawn else math.inf)
 
 
 def _objective(model: Model, run: ModelRun) -> float:
@@ -398,40 +400,3 @@ def _conflicting_groups(model: Model, time_limit: float) -> tuple[str, ...]:
         if still_infeasible(trial):
             active = trial
     return tuple(model.groups[g] for g in np.flatnonzero(active))
-
-
-def _lottery(
-    problem: PortfolioProblem,
-    model: Model,
-    run: ModelRun,
-    rng: np.random.Generator,
-    time_limit: float,
-    gap: float,
-    method: Literal["branch_and_cut", "search"],
-) -> tuple[ModelRun, LotteryRecord]:
-    assert run.x is not None
-    merits = np.array([c.merit for c in problem.candidates])
-    if not run.x.any():
-        return run, LotteryRecord(math.nan, (), (), math.nan, ())
-    line = float(merits[run.x].min())
-    members = sorted(
-        (c.id, i)
-        for i, c in enumerate(problem.candidates)
-        if c.merit_interval is not None and c.merit_interval[0] <= line <= c.merit_interval[1]
-    )
-    order = [members[j] for j in rng.permutation(len(members))]
-    objective = model.objective.copy()
-    step = TIE_BREAK_SPREAD * max(abs(line), 1.0) / max(len(order), 1)
-    for rank, (_, i) in enumerate(order):
-        objective[i] = line + step * (len(order) - rank)
-    every = np.ones(len(model.groups), dtype=bool)
-    resolved = _solve_or_raise(model, every, objective, time_limit, gap, method)
-    assert resolved.x is not None
-    record = LotteryRecord(
-        line=line,
-        group=tuple(pid for pid, _ in members),
-        draw=tuple(pid for pid, _ in order),
-        common_merit=line,
-        funded=tuple(pid for pid, i in order if resolved.x[i]),
-    )
-    return resolved, record

@@ -400,6 +400,9 @@ def _lottery_to_dict(record: LotteryRecord | None) -> dict[str, Any] | None:
         "draw": list(record.draw),
         "common_merit": None if math.isnan(record.common_merit) else record.common_merit,
         "funded": list(record.funded),
+        "forced_in": list(record.forced_in),
+        "skipped": [{"id": s.id, "rules": list(s.rules)} for s in record.skipped],
+        "rule": record.rule,
     }
 
 

@@ -237,6 +237,9 @@ def write_result(
             "group": list(lottery.group),
             "draw": list(lottery.draw),
             "funded": list(lottery.funded),
+            "forced_in": list(lottery.forced_in),
+            "skipped": [{"id": s.id, "rules": list(s.rules)} for s in lottery.skipped],
+            "rule": lottery.rule,
         },
     }
     out.update(extra or {})
