@@ -2,6 +2,14 @@
 scores against the raw mean.
 
     .venv/bin/python benchmarks/bench_review.py [--proposals 5000] [--reviewers 4000] [--quick]
+    .venv/bin/python benchmarks/bench_review.py --openreview [--baseline-src PATH]
+
+``--openreview`` writes the OpenReview matcher files for the same seeded affinities (every pair
+scored: 20 M rows at 5,000 × 4,000; the 2 % conflicts as -1 constraints) and times
+``nexus review assign --scores ... --constraints ...`` as the CLI reads and solves them, each run
+in its own process so its peak memory (ru_maxrss) is its own. ``--baseline-src`` also runs
+another checkout's ``src/`` (a git worktree of an older commit, e.g. the row-by-row reader),
+side by side with the ratio baseline / ours.
 
 Assignment: seeded affinities are cosines between topic vectors (24 topics with Zipf-skewed
 popularity among proposals, so popular topics compete for their experts) plus noise; 2 % of
@@ -15,7 +23,13 @@ score against the raw mean, and the correlation of estimated with true leniency.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -135,6 +149,73 @@ def bench_calibration(n_p: int, n_r: int, seeds: int) -> None:
         )
 
 
+# Run in a fresh process with PYTHONPATH set to the tree under test; prints one JSON line.
+_ASSIGN_RUN = """
+import json, resource, sys, time
+from pathlib import Path
+from nexus_sti.review import batch, cli
+started = time.perf_counter()
+problem = cli._problem(None, Path(sys.argv[1]), Path(sys.argv[2]), 3, 6)
+parsed = time.perf_counter()
+result = batch.solve_problem(problem)
+done = time.perf_counter()
+print(json.dumps({"parse": parsed - started, "solve": done - parsed, "total": done - started,
+    "objective": result.objective, "digest": problem.inputs_digest,
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def write_openreview(folder: Path, n_p: int, n_r: int, seed: int) -> tuple[Path, Path]:
+    """The scores (every pair, 6 decimals) and constraints (-1 per conflict) files."""
+    affinity, conflicts, _ = synthetic_affinity(n_p, n_r, seed)
+    p_ids = np.array([f"prop-{i:05d}" for i in range(n_p)])
+    r_ids = np.array([f"~Reviewer_{i:04d}" for i in range(n_r)])
+    scores, constraints = folder / "scores.csv", folder / "constraints.csv"
+    with scores.open("w", encoding="utf-8") as out:
+        out.write("proposal,reviewer,affinity\n")
+        for p in range(n_p):
+            cells = np.char.add(np.char.add(p_ids[p] + ",", r_ids), ",")
+            values = np.char.mod("%.6f", affinity[p])
+            out.write("\n".join(np.char.add(cells, values).tolist()) + "\n")
+    with constraints.open("w", encoding="utf-8") as out:
+        out.write("proposal,reviewer,constraint\n")
+        for p, r in zip(*np.nonzero(conflicts), strict=True):
+            out.write(f"{p_ids[p]},{r_ids[r]},-1\n")
+    return scores, constraints
+
+
+def bench_openreview(n_p: int, n_r: int, seed: int, baseline: Path | None) -> None:
+    trees = {"ours": Path(__file__).resolve().parents[1] / "src"}
+    if baseline is not None:
+        trees["baseline"] = baseline.resolve()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        scores, constraints = write_openreview(Path(folder), n_p, n_r, seed)
+        size = scores.stat().st_size / 1e6
+        print(
+            f"openreview files: {n_p} × {n_r} = {n_p * n_r} score rows ({size:.0f} MB), "
+            f"written in {time.perf_counter() - started:.1f} s"
+        )
+        runs = {}
+        for name, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            done = subprocess.run(
+                [sys.executable, "-c", _ASSIGN_RUN, str(scores), str(constraints)],
+                env=env, capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            runs[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    ours, base = runs["ours"], runs.get("baseline")
+    print(f"{'':<14}{'ours':>10}" + (f"{'baseline':>10}{'ratio':>8}" if base else ""))
+    for key, unit in (("parse", "s"), ("solve", "s"), ("total", "s"), ("peak_mb", "MB")):
+        line = f"{key + ' ' + unit:<14}{ours[key]:>10.2f}"
+        if base:
+            line += f"{base[key]:>10.2f}{base[key] / ours[key]:>8.2f}"
+        print(line)
+    if base:
+        same = ours["digest"] == base["digest"] and ours["objective"] == base["objective"]
+        print(f"same problem and objective as the baseline: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--proposals", type=int, default=5000)
@@ -142,7 +223,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--fair-limit", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true", help="skip fairness; one calibration seed")
+    parser.add_argument("--openreview", action="store_true", help="time the CSV reader only")
+    parser.add_argument("--baseline-src", type=Path)
     args = parser.parse_args()
+    if args.openreview:
+        bench_openreview(args.proposals, args.reviewers, args.seed, args.baseline_src)
+        return
     bench_assignment(args.proposals, args.reviewers, args.seed, not args.quick, args.fair_limit)
     bench_calibration(2000, 400, 1 if args.quick else 3)
 

@@ -111,7 +111,8 @@ class ReviewsIn(_Strict):
     options: CalibrationOptionsIn = CalibrationOptionsIn()
 
 
-def _invalid(source: str, where: str, rule: str, **details: Any) -> InvalidInput:
+def invalid(source: str, where: str, rule: str, **details: Any) -> InvalidInput:
+    """The refusal of ``source`` at ``where`` (a field, or a row and column) for ``rule``."""
     return InvalidInput(where, rule, f"{source}: {where}: {rule}", file=source, **details)
 
 
@@ -131,7 +132,7 @@ def _validated(model: type[_M], raw: Mapping[str, Any], source: str) -> _M:
         where, rule = problems[0]
         if len(problems) > 1:
             rule += "; also " + "; ".join(f"{f}: {r}" for f, r in problems[1:6])
-        raise _invalid(source, where, rule) from None
+        raise invalid(source, where, rule) from None
 
 
 def digest_of(document: Mapping[str, Any], *blobs: bytes) -> str:
@@ -212,7 +213,7 @@ def _indices(ids: Sequence[str], source: str, where: str) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, name in enumerate(ids):
         if name in index:
-            raise _invalid(source, f"{where}[{i}].id", f"duplicate id {name!r}")
+            raise invalid(source, f"{where}[{i}].id", f"duplicate id {name!r}")
         index[name] = i
     return index
 
@@ -221,7 +222,7 @@ def _lookup(index: Mapping[str, int], name: str, source: str, where: str, kind: 
     try:
         return index[name]
     except KeyError:
-        raise _invalid(source, where, f"unknown {kind} id {name!r}") from None
+        raise invalid(source, where, f"unknown {kind} id {name!r}") from None
 
 
 def _texts(parsed: AssignmentProblemIn) -> list[tuple[str, list[str | None]]]:
@@ -238,14 +239,14 @@ def _text_affinity(parsed: AssignmentProblemIn, source: str) -> np.ndarray:
     for where, texts in _texts(parsed):
         for i, text in enumerate(texts):
             if text is None:
-                raise _invalid(
+                raise invalid(
                     source, f"{where}[{i}].text",
                     "required: without affinity rows every proposal and reviewer needs a text",
                 )  # fmt: skip
     try:
         backend = default_backend() if parsed.backend is None else backend_by_name(parsed.backend)
     except KeyError as exc:
-        raise _invalid(source, "backend", str(exc.args[0])) from None
+        raise invalid(source, "backend", str(exc.args[0])) from None
     matrix = affinity(
         backend,
         [p.text or "" for p in parsed.proposals],
@@ -268,19 +269,19 @@ def read_assignment_problem(
         for where, texts in _texts(parsed):
             for i, text in enumerate(texts):
                 if text is not None:
-                    raise _invalid(
+                    raise invalid(
                         source, f"{where}[{i}].text",
                         "give either texts or affinity rows, not both",
                     )  # fmt: skip
         if parsed.backend is not None:
-            raise _invalid(source, "backend", "only used with texts, not with affinity rows")
+            raise invalid(source, "backend", "only used with texts, not with affinity rows")
         matrix = np.zeros((n_p, n_r))
         given = np.zeros((n_p, n_r), dtype=bool)
         for i, row in enumerate(parsed.affinity):
             p = _lookup(p_index, row.proposal, source, f"affinity[{i}].proposal", "proposal")
             r = _lookup(r_index, row.reviewer, source, f"affinity[{i}].reviewer", "reviewer")
             if given[p, r]:
-                raise _invalid(source, f"affinity[{i}]", "this pair is given twice")
+                raise invalid(source, f"affinity[{i}]", "this pair is given twice")
             given[p, r] = True
             matrix[p, r] = row.affinity
     else:
@@ -294,13 +295,13 @@ def read_assignment_problem(
     for i, prop in enumerate(parsed.proposals):
         value = prop.k if prop.k is not None else parsed.k
         if value is None:
-            raise _invalid(source, f"proposals[{i}].k", "required when the file has no k")
+            raise invalid(source, f"proposals[{i}].k", "required when the file has no k")
         k[i] = value
     loads = np.zeros(n_r, dtype=np.int64)
     for i, rev in enumerate(parsed.reviewers):
         value = rev.max_load if rev.max_load is not None else parsed.max_load
         if value is None:
-            raise _invalid(
+            raise invalid(
                 source, f"reviewers[{i}].max_load", "required when the file has no max_load"
             )
         loads[i] = value
@@ -328,7 +329,8 @@ def read_assignment_problem(
     )
 
 
-def _is_number(cell: str) -> bool:
+def is_number(cell: str) -> bool:
+    """Whether Python's ``float`` reads ``cell`` (the rule for an OpenReview header row)."""
     try:
         float(cell)
     except ValueError:
@@ -345,7 +347,7 @@ def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
             if any(cells):
                 yield reader.line_num, cells
     except csv.Error as exc:
-        raise _invalid(source, f"row {reader.line_num}", f"not valid CSV: {exc}") from None
+        raise invalid(source, f"row {reader.line_num}", f"not valid CSV: {exc}") from None
 
 
 _ID_COLUMNS = ("proposal id", "reviewer id")
@@ -357,26 +359,27 @@ def _triples(text: str, source: str, third: str) -> Iterator[tuple[int, str, str
     first = True
     for line, cells in _csv_rows(text, source):
         if len(cells) != 3:
-            raise _invalid(
+            raise invalid(
                 source, f"row {line}",
                 f"expected 3 columns (proposal id, reviewer id, {third}), found {len(cells)}",
                 row=line,
             )  # fmt: skip
-        if first and not _is_number(cells[2]):
+        if first and not is_number(cells[2]):
             first = False
             continue
         first = False
         for column, name in enumerate(_ID_COLUMNS):
             if not cells[column]:
-                raise _invalid(
+                raise invalid(
                     source, f"row {line}, column {column + 1} ({name})", "is empty",
                     row=line, column=column + 1,
                 )  # fmt: skip
         yield line, cells[0], cells[1], cells[2]
 
 
-def _cell_error(source: str, line: int, column: int, name: str, rule: str) -> InvalidInput:
-    return _invalid(source, f"row {line}, column {column} ({name})", rule, row=line, column=column)
+def cell_error(source: str, line: int, column: int, name: str, rule: str) -> InvalidInput:
+    """The refusal of the cell at ``line`` and ``column`` (named ``name``) for ``rule``."""
+    return invalid(source, f"row {line}, column {column} ({name})", rule, row=line, column=column)
 
 
 def read_openreview(
@@ -408,17 +411,17 @@ def read_openreview(
         try:
             value = float(cell)
         except ValueError:
-            raise _cell_error(
+            raise cell_error(
                 scores_source, line, 3, "affinity", f"{cell!r} is not a number"
             ) from None
         if not math.isfinite(value):
-            raise _cell_error(scores_source, line, 3, "affinity", "must be finite")
+            raise cell_error(scores_source, line, 3, "affinity", "must be finite")
         rows.append(line)
         ps.append(p_index.setdefault(p, len(p_index)))
         rs.append(r_index.setdefault(r, len(r_index)))
         values.append(value)
     if not rows:
-        raise _invalid(scores_source, "rows", "no score rows (proposal id, reviewer id, affinity)")
+        raise invalid(scores_source, "rows", "no score rows (proposal id, reviewer id, affinity)")
     n_p, n_r = len(p_index), len(r_index)
     p_arr, r_arr = np.array(ps, dtype=np.int64), np.array(rs, dtype=np.int64)
     keys = p_arr * n_r + r_arr
@@ -427,7 +430,7 @@ def read_openreview(
     if repeated.size:
         earlier, later = order[repeated[0]], order[repeated[0] + 1]
         pair = (list(p_index)[ps[later]], list(r_index)[rs[later]])
-        raise _invalid(
+        raise invalid(
             scores_source, f"row {rows[later]}",
             f"the pair {pair} already has a score on row {rows[earlier]}",
             row=rows[later],
@@ -442,24 +445,24 @@ def read_openreview(
             try:
                 value = float(cell)
             except ValueError:
-                raise _cell_error(
+                raise cell_error(
                     src, line, 3, "constraint", f"{cell!r} is not a number: use -1 for a conflict"
                 ) from None
             if value == 0:
                 ignored += 1
                 continue
             if value != -1:
-                raise _cell_error(
+                raise cell_error(
                     src, line, 3, "constraint",
                     f"{cell!r} is not supported: -1 marks a conflict and 0 no constraint "
                     "(forced assignments, 1, are not supported)",
                 )  # fmt: skip
             if p not in p_index:
-                raise _cell_error(
+                raise cell_error(
                     src, line, 1, "proposal id", f"{p!r} has no row in {scores_source}"
                 )
             if r not in r_index:
-                raise _cell_error(
+                raise cell_error(
                     src, line, 2, "reviewer id", f"{r!r} has no row in {scores_source}"
                 )
             conflicts[p_index[p], r_index[r]] = True
@@ -602,7 +605,7 @@ def _reviews_problem(
     rows: list[tuple[int, int, float, float]] = []
     for rec, here in zip(records, places, strict=True):
         if (rec.proposal, rec.reviewer) in seen:
-            raise _invalid(
+            raise invalid(
                 source, here,
                 f"reviewer {rec.reviewer!r} already scored proposal {rec.proposal!r} "
                 f"({seen[rec.proposal, rec.reviewer]})",
@@ -636,24 +639,24 @@ def read_reviews_csv(text: str, *, source: str = "reviews") -> ReviewsProblem:
     rows = _csv_rows(text, source)
     header = next(rows, None)
     if header is None:
-        raise _invalid(source, "row 1", "empty file: expected the header proposal,reviewer,score")
+        raise invalid(source, "row 1", "empty file: expected the header proposal,reviewer,score")
     line, names = header
     names = [n.lower() for n in names]
     for column, name in enumerate(names, start=1):
         if name not in _REVIEW_COLUMNS or names.index(name) != column - 1:
-            raise _cell_error(
+            raise cell_error(
                 source, line, column, name or "(blank)",
                 f"unknown or repeated column; the header is {','.join(_REVIEW_COLUMNS)} "
                 "(confidence optional)",
             )  # fmt: skip
     for needed in _REVIEW_COLUMNS[:3]:
         if needed not in names:
-            raise _invalid(source, f"row {line}", f"the header has no {needed!r} column", row=line)
+            raise invalid(source, f"row {line}", f"the header has no {needed!r} column", row=line)
     records: list[ReviewIn] = []
     places: list[str] = []
     for line, cells in rows:
         if len(cells) != len(names):
-            raise _invalid(
+            raise invalid(
                 source, f"row {line}", f"expected {len(names)} columns, found {len(cells)}",
                 row=line,
             )  # fmt: skip
@@ -667,9 +670,9 @@ def read_reviews_csv(text: str, *, source: str = "reviews") -> ReviewsProblem:
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error["loc"] else "row"
             column = names.index(name) + 1 if name in names else 0
-            raise _cell_error(source, line, column, name, str(error["msg"])) from None
+            raise cell_error(source, line, column, name, str(error["msg"])) from None
     if not records:
-        raise _invalid(source, "rows", "no reviews after the header")
+        raise invalid(source, "rows", "no reviews after the header")
     return _reviews_problem(records, CalibrationOptionsIn(), source, places)
 
 

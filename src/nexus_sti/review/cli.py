@@ -63,14 +63,10 @@ def _problem(
         raise InvalidInput("--reviews-per-proposal", "required with --scores")
     if max_load is None:
         raise InvalidInput("--max-load", "required with --scores")
-    return batch.read_openreview(
-        batch.read_text(scores, "--scores"),
-        None if constraints is None else batch.read_text(constraints, "--constraints"),
-        k=k,
-        max_load=max_load,
-        scores_source=str(scores),
-        constraints_source=str(constraints),
-    )
+    from nexus_sti.review import openreview
+
+    with console.status("reading the scores"):
+        return openreview.read_openreview_files(scores, constraints, k=k, max_load=max_load)
 
 
 @app.command("assign")
