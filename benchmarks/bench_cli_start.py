@@ -4,7 +4,6 @@
         [--baseline-src PATH]   # also time another checkout's src/ (a git worktree of an older
                                 # commit), side by side
         [--match TEXT]          # only the commands whose words contain TEXT, e.g. "calls"
-        [--bytecode]            # let Python cache compiled modules (in a private folder)
 
 Times each command as a user runs it, a new Python process each time so that its imports count:
 ``--help`` of the root, of every command group and of every command (found by walking our
@@ -17,10 +16,11 @@ with the ratio baseline / ours (above 1: ours is faster; ``-`` where the baselin
 command), the median processor time (steadier than the wall time on a busy machine), then the
 slowest commands and how many take over 1 s.
 
-Where ``PYTHONDONTWRITEBYTECODE`` is set and nothing was compiled at install, as on the shared
-development machine, every start compiles every module it imports from source (SQLAlchemy alone
-is about 1 s of that); ``--bytecode`` times what a user with Python's usual cache sees. Not a
-test: the machine is shared and noisy; the figures are read, not asserted.
+Both trees start from bytecode, as after ``./dev`` (which compiles the dependencies and src/):
+each tree has its own cache of compiled modules (``PYTHONPYCACHEPREFIX``), filled by a first,
+unmeasured run of each command, so a baseline checkout that was never compiled is not charged
+for compiling (without bytecode every start compiles what it imports: SQLAlchemy alone is about
+1 s of that). Not a test: the machine is shared and noisy; the figures are read, not asserted.
 """
 
 from __future__ import annotations
@@ -72,16 +72,15 @@ def help_commands() -> Iterator[tuple[str, ...]]:
     yield from walk(typer.main.get_command(app), ())
 
 
-def environment(src: Path, data: Path, cache: Path | None) -> dict[str, str]:
+def environment(src: Path, data: Path, cache: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(src),
+        "PYTHONPYCACHEPREFIX": str(cache),
         "NEXUS_DATA_DIR": str(data),
         "NEXUS_PASSWORD_HASH_PROFILE": "fast",
     }
-    if cache is not None:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(cache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
@@ -114,15 +113,14 @@ Figures = dict[tuple[str, ...], tuple[float, float]]
 
 
 def time_commands(
-    commands: list[tuple[str, ...]], envs: dict[str, dict[str, str]], repeat: int, warm: bool
+    commands: list[tuple[str, ...]], envs: dict[str, dict[str, str]], repeat: int
 ) -> dict[str, Figures]:
     """Tree -> command -> median (wall ms, processor ms), the trees taking turns; a command that
     fails on a tree is left out of its figures (our tree must run them all)."""
     runs: dict[str, dict[tuple[str, ...], list[tuple[float, float]]]] = {t: {} for t in envs}
     for command in commands:
-        if warm:  # a first, unmeasured run fills the cache of compiled modules
-            for env in envs.values():
-                run_once(env, command)
+        for env in envs.values():  # a first, unmeasured run fills the cache of compiled modules
+            run_once(env, command)
         for _ in range(repeat):
             for label, env in envs.items():
                 if (figures := run_once(env, command)) is not None:
@@ -144,7 +142,6 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--baseline-src", type=Path)
     parser.add_argument("--match", default="")
-    parser.add_argument("--bytecode", action="store_true")
     args = parser.parse_args()
     trees = {"ours": ROOT / "src"}
     if args.baseline_src:
@@ -153,20 +150,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nexus-bench-cli-") as tmp:
         envs = {}
         for label, src in trees.items():
-            cache = Path(tmp, label, "pycache") if args.bytecode else None
-            envs[label] = environment(src, Path(tmp, label, "data"), cache)
+            envs[label] = environment(src, Path(tmp, label, "data"), Path(tmp, label, "pycache"))
             if any(c in READS for c in commands):
                 prepare(label, envs[label])
-        results = time_commands(commands, envs, args.repeat, warm=args.bytecode)
+        results = time_commands(commands, envs, args.repeat)
     ours, base = results["ours"], results.get("baseline")
-
-    if args.bytecode:
-        cache_note = "compiled modules cached (--bytecode)"
-    elif os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        cache_note = "PYTHONDONTWRITEBYTECODE is set: every start compiles what it imports"
-    else:
-        cache_note = "compiled modules cached as Python does by default"
-    print(f"\nmedian of {args.repeat} starts per command, ms; {cache_note}")
+    print(f"\nmedian of {args.repeat} starts per command from bytecode, ms")
     print(f"{'command':<44}{'ours':>8}{'baseline':>10}{'ratio':>8}{'ours cpu':>10}{'base cpu':>10}")
     for command in commands:
         wall, cpu = ours[command]
