@@ -21,7 +21,7 @@ from nexus_sti.programs.loader import load_preset
 from nexus_sti.proposals import screening
 from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.tables import ProposalScore
-from nexus_sti.selection import service, studies
+from nexus_sti.selection import queries, service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import read_problem
 from nexus_sti.selection.tables import Award, SelectionRun
@@ -193,7 +193,7 @@ def test_who_may_select(demo_platform: Platform) -> None:
             with pytest.raises(PermissionDenied):
                 service.preview(s, actor=actor, call_reference=ref, params=SelectionParams())
             with pytest.raises(PermissionDenied):
-                service.list_runs(s, actor=actor)
+                queries.list_runs(s, actor=actor)
 
 
 def test_an_unscreened_call_cannot_be_selected(demo_platform: Platform) -> None:

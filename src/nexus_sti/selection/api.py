@@ -18,7 +18,7 @@ from nexus_sti.platform.downloads import csv_download
 from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.selection import awards as call_awards
-from nexus_sti.selection import service, studies
+from nexus_sti.selection import queries, service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 from nexus_sti.selection.schemas import DecisionCreate, RunCreate
@@ -103,13 +103,13 @@ def comparison(
 def read_runs(
     actor: ApiActor, session: SessionDep, call: str | None = None
 ) -> list[dict[str, Any]]:
-    return [run_summary(r) for r in service.list_runs(session, actor=actor, call_reference=call)]
+    return [run_summary(r) for r in queries.list_runs(session, actor=actor, call_reference=call)]
 
 
 @router.get("/runs/{run_id}")
 def read_run(run_id: int, actor: ApiActor, session: SessionDep) -> dict[str, Any]:
     """The whole decision record: parameters, the problem as solved, seed, solver and result."""
-    return run_summary(service.get_run(session, actor=actor, run_id=run_id), full=True)
+    return run_summary(queries.get_run(session, actor=actor, run_id=run_id), full=True)
 
 
 @router.post("/runs/{run_id}/decision")

@@ -144,12 +144,12 @@ def run(
 @app.command("runs")
 def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = None) -> None:
     """Selection runs, newest first."""
-    from nexus_sti.selection import service
+    from nexus_sti.selection.queries import list_runs
 
     platform = migrated_platform()
     with platform.session() as session:
         table = Table("id", "call", "version", "status", "funded", "merit", "by", "decided by")
-        for r in service.list_runs(session, actor=cli_actor(), call_reference=call):
+        for r in list_runs(session, actor=cli_actor(), call_reference=call):
             table.add_row(
                 str(r.id), str(r.call_id), str(r.version), r.status,
                 str(len(r.result["selected"])), f"{r.objective:.3f}", r.created_by_label,

@@ -46,7 +46,7 @@ from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.queries import scored_eligible_by_call
 from nexus_sti.selection import awards as call_awards
-from nexus_sti.selection import charts, jobs, service
+from nexus_sti.selection import charts, jobs, queries, service
 from nexus_sti.selection.api import run_summary
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
@@ -115,7 +115,7 @@ def selection_home(request: Request, user: PageUser, session: SessionDep) -> Res
     calls = published_calls(session)
     eligible = eligible_by_call(session)
     scored = scored_eligible_by_call(session)
-    runs = service.list_runs(session, actor=actor)
+    runs = queries.list_runs(session, actor=actor)
     return render(
         request,
         "selection_home.html",
@@ -379,7 +379,7 @@ def _record(
 
 @router.get("/selection/runs/{run_id}")
 def run_page(run_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
-    run = service.get_run(session, actor=actor_for(user), run_id=run_id)
+    run = queries.get_run(session, actor=actor_for(user), run_id=run_id)
     return _record(request, user, session, run)
 
 
@@ -402,7 +402,7 @@ def decide_page(
         )
     except (InvalidInput, RuleViolation, Conflict, PermissionDenied) as exc:
         session.rollback()
-        run = service.get_run(session, actor=actor, run_id=run_id)
+        run = queries.get_run(session, actor=actor, run_id=run_id)
         return _record(request, user, session, run, error=exc.message)
     request.session["notice"] = (
         f"Run {run_id} approved: its awards are created and the call is decided."
@@ -416,7 +416,7 @@ def decide_page(
 def verify_page(run_id: int, request: Request, user: PageUser, session: SessionDep) -> Response:
     actor = actor_for(user)
     verification = service.verify_run(session, actor=actor, run_id=run_id)
-    run = service.get_run(session, actor=actor, run_id=run_id)
+    run = queries.get_run(session, actor=actor, run_id=run_id)
     return _record(request, user, session, run, verification=verification)
 
 
@@ -429,7 +429,7 @@ def awards_download(reference: str, user: PageUser, session: SessionDep) -> Resp
 
 @router.get("/selection/runs/{run_id}/record.json")
 def record_download(run_id: int, user: PageUser, session: SessionDep) -> Response:
-    run = service.get_run(session, actor=actor_for(user), run_id=run_id)
+    run = queries.get_run(session, actor=actor_for(user), run_id=run_id)
     return JSONResponse(
         run_summary(run, full=True),
         headers={"Content-Disposition": f'attachment; filename="selection-run-{run.id}.json"'},

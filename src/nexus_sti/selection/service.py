@@ -37,7 +37,6 @@ from nexus_sti.core.errors import (
     Conflict,
     Infeasible,
     InvalidInput,
-    NotFound,
     PermissionDenied,
     RuleViolation,
 )
@@ -62,6 +61,7 @@ from nexus_sti.selection.problem_io import (
     write_problem,
     write_result,
 )
+from nexus_sti.selection.queries import get_run
 from nexus_sti.selection.tables import Award, SelectionRun
 from nexus_sti.selection.workflow import RUN
 
@@ -338,24 +338,6 @@ def propose(
     )
     session.commit()
     return run
-
-
-def get_run(session: Session, *, actor: Actor, run_id: int) -> SelectionRun:
-    require(actor, "selection.read", "see selection runs")
-    run = session.get(SelectionRun, run_id)
-    if run is None:
-        raise NotFound("selection run", run_id)
-    return run
-
-
-def list_runs(
-    session: Session, *, actor: Actor, call_reference: str | None = None
-) -> list[SelectionRun]:
-    require(actor, "selection.read", "see selection runs")
-    query = select(SelectionRun).order_by(SelectionRun.id.desc())
-    if call_reference is not None:
-        query = query.where(SelectionRun.call_id == call_by_reference(session, call_reference).id)
-    return list(session.scalars(query))
 
 
 def decide(
