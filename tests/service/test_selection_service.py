@@ -21,7 +21,7 @@ from nexus_sti.programs.loader import load_preset
 from nexus_sti.proposals import screening
 from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.tables import ProposalScore
-from nexus_sti.selection import queries, service, studies
+from nexus_sti.selection import decisions, queries, service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import read_problem
 from nexus_sti.selection.tables import Award, SelectionRun
@@ -117,12 +117,12 @@ def test_record_is_approved_by_a_second_officer_and_creates_awards(
         )
         run_id, selected = run.id, list(run.result["selected"])
         with pytest.raises(PermissionDenied, match="four eyes"):
-            service.decide(s, actor=ALICE, run_id=run_id, approve=True, note="mine", now=NOW)
+            decisions.decide(s, actor=ALICE, run_id=run_id, approve=True, note="mine", now=NOW)
         with pytest.raises(InvalidInput, match="note"):
-            service.decide(s, actor=BOB, run_id=run_id, approve=True, note=" ", now=NOW)
+            decisions.decide(s, actor=BOB, run_id=run_id, approve=True, note=" ", now=NOW)
         s.rollback()
         assert s.scalar(select(Award.id)) is None, "a refused decision changes nothing"
-        decided = service.decide(s, actor=BOB, run_id=run_id, approve=True, note="ok", now=NOW)
+        decided = decisions.decide(s, actor=BOB, run_id=run_id, approve=True, note="ok", now=NOW)
         assert decided.status == "approved"
         awards = s.scalars(select(Award).order_by(Award.reference)).all()
         awarded = {
@@ -135,7 +135,7 @@ def test_record_is_approved_by_a_second_officer_and_creates_awards(
         actions = [e.action for e in s.scalars(select(AuditEntry))]
         assert "selection.proposed" in actions and "selection.approved" in actions
         with pytest.raises(Conflict):
-            service.decide(s, actor=BOB, run_id=run_id, approve=False, note="again", now=NOW)
+            decisions.decide(s, actor=BOB, run_id=run_id, approve=False, note="again", now=NOW)
 
 
 def test_a_record_reruns_to_the_same_portfolio(demo_platform: Platform) -> None:
@@ -164,9 +164,9 @@ def test_rejection_creates_no_award_and_approval_needs_review(demo_platform: Pla
             now=NOW,
         )  # fmt: skip
         with pytest.raises(RuleViolation, match="send it to review"):
-            service.decide(s, actor=BOB, run_id=run.id, approve=True, note="go", now=NOW)
+            decisions.decide(s, actor=BOB, run_id=run.id, approve=True, note="go", now=NOW)
         s.rollback()
-        service.decide(s, actor=BOB, run_id=run.id, approve=False, note="bands too wide", now=NOW)
+        decisions.decide(s, actor=BOB, run_id=run.id, approve=False, note="bands too wide", now=NOW)
         assert s.scalar(select(Award.id)) is None
         assert s.get(SelectionRun, run.id).status == "rejected"  # type: ignore[union-attr]
 

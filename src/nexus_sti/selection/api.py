@@ -18,7 +18,7 @@ from nexus_sti.platform.downloads import csv_download
 from nexus_sti.platform.openapi import answers_as
 from nexus_sti.platform.webdeps import SessionDep
 from nexus_sti.selection import awards as call_awards
-from nexus_sti.selection import queries, service, studies
+from nexus_sti.selection import decisions, queries, service, studies
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.problem_io import digest_of, read_problem, write_result
 from nexus_sti.selection.schemas import DecisionCreate, RunCreate
@@ -117,7 +117,7 @@ def decide(
     run_id: int, body: DecisionCreate, actor: ApiActor, session: SessionDep
 ) -> dict[str, Any]:
     """Approve (creates the awards) or reject a proposed run; not by the officer who ran it."""
-    run = service.decide(
+    run = decisions.decide(
         session, actor=actor, run_id=run_id, approve=body.approve, note=body.note, now=utcnow()
     )
     return run_summary(run)

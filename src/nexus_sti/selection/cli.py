@@ -160,11 +160,11 @@ def runs(call: Annotated[str | None, typer.Option(help="Only this call.")] = Non
 
 def _decide(run_id: int, approve: bool, note: str) -> None:
     from nexus_sti.platform.db import utcnow
-    from nexus_sti.selection import service
+    from nexus_sti.selection import decisions
 
     platform = migrated_platform()
     with platform.session() as session:
-        run = service.decide(
+        run = decisions.decide(
             session, actor=cli_actor(), run_id=run_id, approve=approve, note=note, now=utcnow()
         )
         console.print(f"selection run {run.id} {run.status}")

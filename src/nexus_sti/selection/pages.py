@@ -46,7 +46,7 @@ from nexus_sti.programs.service import program_version
 from nexus_sti.proposals.queries import eligible_by_call
 from nexus_sti.review.queries import scored_eligible_by_call
 from nexus_sti.selection import awards as call_awards
-from nexus_sti.selection import charts, jobs, queries, service
+from nexus_sti.selection import charts, decisions, jobs, queries, service
 from nexus_sti.selection.api import run_summary
 from nexus_sti.selection.inputs import SelectionParams
 from nexus_sti.selection.tables import SelectionRun
@@ -392,7 +392,7 @@ def decide_page(
     try:
         if verdict not in ("approve", "reject"):
             raise InvalidInput("verdict", "must be approve or reject")
-        service.decide(
+        decisions.decide(
             session,
             actor=actor,
             run_id=run_id,
