@@ -211,7 +211,8 @@ class _DrawState:
 
     def _solve(self, i: int, *, on: bool) -> np.ndarray | None:
         """A valid choice of the group's members with ``i`` fixed on or off and every decided
-        member fixed, or ``None`` when there is none (or none was found in the time limit)."""
+        member fixed, or ``None`` when there is none (or none was found in the time limit: the
+        member then keeps the side of the portfolio in hand, which stays valid)."""
         keep = np.ones(len(self.model.groups), dtype=bool)
         h: Any = highs_for(self.sub, keep, self.sub.objective, self.time_limit, 0.0)
         fixes = {**self.decided, i: on}
