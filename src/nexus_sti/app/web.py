@@ -9,7 +9,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from starlette.middleware.sessions import SessionMiddleware
 
 import nexus_sti
@@ -26,6 +26,7 @@ from nexus_sti.calls import pages as calls_pages
 from nexus_sti.jobs import pages as jobs_pages
 from nexus_sti.needs import api as needs_api
 from nexus_sti.needs import pages as needs_pages
+from nexus_sti.platform import db
 from nexus_sti.platform.admission import Admission
 from nexus_sti.platform.context import Platform
 from nexus_sti.platform.errors import install_error_handlers
@@ -61,6 +62,26 @@ def page_layout(user: User) -> dict[str, Any]:
     return {"actor": actor, "nav": areas_for(actor.role) if actor.role else []}
 
 
+def _jobs_engine(platform: Platform) -> Engine | None:
+    """Connections of the app's own job threads, apart from the requests' pool: a worker's poll
+    or solve never takes a connection a page is waiting for. (None for an in-memory database,
+    which only the platform's own engine can see.)"""
+    settings = platform.settings
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and url.split("///", 1)[-1] in ("", ":memory:"):
+        return None
+    return db.make_engine(
+        url,
+        pool=db.PoolSettings(
+            # Per thread: the job's session, its progress and its heartbeat.
+            size=3 * settings.job_threads,
+            max_overflow=settings.job_threads,
+            timeout_s=60.0,
+            sqlite_busy_timeout_s=settings.sqlite_busy_timeout_s,
+        ),
+    )
+
+
 def create_app(platform: Platform) -> FastAPI:
     """Build the ASGI app for a started platform (settings are read by the caller, not here)."""
     settings = platform.settings
@@ -71,7 +92,9 @@ def create_app(platform: Platform) -> FastAPI:
         # held by another waiting thread, and the admission queue in front bounds the wait.
         to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         import_all_kinds()
-        workers = [Worker(platform.sessions) for _ in range(settings.job_threads)]
+        jobs_engine = _jobs_engine(platform) if settings.job_threads else None
+        sessions = db.make_sessionmaker(jobs_engine) if jobs_engine else platform.sessions
+        workers = [Worker(sessions) for _ in range(settings.job_threads)]
         threads = [worker.start_thread() for worker in workers]
         try:
             yield
@@ -81,6 +104,8 @@ def create_app(platform: Platform) -> FastAPI:
                 worker.stop()
             for thread in threads:
                 await to_thread.run_sync(thread.join)
+            if jobs_engine is not None:
+                jobs_engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
