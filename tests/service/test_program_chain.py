@@ -36,6 +36,7 @@ from nexus_sti.proposals.tables import Proposal
 from nexus_sti.review.service import assignments, pool, reviews
 from nexus_sti.review.service.assignments import AssignmentParams
 from nexus_sti.review.tables import ReviewAssignment
+from nexus_sti.selection import decisions
 from nexus_sti.selection import service as selection
 from nexus_sti.selection.awards import awards_360giving
 from nexus_sti.selection.inputs import SelectionParams
@@ -260,7 +261,7 @@ def test_a_program_runs_from_its_file_to_awards(platform: Platform, preset: str)
             s, actor=ALICE, call_reference=ref, params=SelectionParams(time_limit=10),
             note="chain test", now=NOW,
         )  # fmt: skip
-        decided = selection.decide(
+        decided = decisions.decide(
             s, actor=BOB, run_id=proposed.id, approve=True, note="approved", now=NOW
         )
         assert decided.status == "approved"
