@@ -144,7 +144,7 @@ def test_a_record_reruns_to_the_same_portfolio(demo_platform: Platform) -> None:
     with demo_platform.session() as s:
         run = service.propose(s, actor=ALICE, call_reference=ref, params=params, note="", now=NOW)
         check = service.verify_run(s, actor=BOB, run_id=run.id)
-        assert check.reproduced, check
+        assert check.reproduced and not check.earlier_lottery_rule, check
         # The stored problem reads back through the documented format.
         problem, options = read_problem(run.problem)
         assert options.seed == 3 and options.lottery
@@ -154,6 +154,14 @@ def test_a_record_reruns_to_the_same_portfolio(demo_platform: Platform) -> None:
         assert again.version == run.version + 1
         assert again.result_digest == run.result_digest
         assert again.inputs_digest == run.inputs_digest
+        # A run saved before the draw decided in draw order has no rule in its record: its
+        # check says the lottery followed an earlier rule instead of only "different".
+        assert run.result["lottery"] is not None, "the demo call has a lottery group"
+        older = {k: v for k, v in run.result["lottery"].items() if k == "draw" or k == "group"}
+        run.result = {**run.result, "lottery": {**older, "funded": [], "line": 0.0}}
+        s.commit()
+        old_check = service.verify_run(s, actor=BOB, run_id=run.id)
+        assert old_check.earlier_lottery_rule and not old_check.reproduced
 
 
 def test_rejection_creates_no_award_and_approval_needs_review(demo_platform: Platform) -> None:

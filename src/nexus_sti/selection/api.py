@@ -133,6 +133,7 @@ def verify(run_id: int, actor: ApiActor, session: SessionDep) -> dict[str, Any]:
         "inputs_digest_matches": check_.inputs_digest_matches,
         "same_selection": check_.same_selection,
         "same_lottery": check_.same_lottery,
+        "earlier_lottery_rule": check_.earlier_lottery_rule,
         "objective_recorded": check_.objective_recorded,
         "objective_now": check_.objective_now,
         "seconds": round(check_.seconds, 3),

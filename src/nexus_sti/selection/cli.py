@@ -204,6 +204,12 @@ def verify(run_id: Annotated[int, typer.Argument(help="Selection run id.")]) -> 
         f"{check.objective_recorded:.4f} recorded, {check.objective_now:.4f} now "
         f"({check.seconds:.2f} s)"
     )
+    if check.earlier_lottery_rule:
+        err_console.print(
+            "the run was drawn under an earlier lottery rule (a re-solve with the draw as a "
+            "tie-break); this version funds the group in draw order, so its lottery cannot be "
+            "reproduced"
+        )
     if not check.reproduced:
         err_console.print("the run did NOT reproduce")
         raise typer.Exit(1)

@@ -29,6 +29,7 @@ from nexus_sti.algorithms.portfolio_explain import (
     explanations_to_dicts,
     funding_line,
 )
+from nexus_sti.algorithms.portfolio_lottery import LOTTERY_RULE
 from nexus_sti.algorithms.portfolio_model import build_model, run_model
 from nexus_sti.calls.service import call_by_reference
 from nexus_sti.core.access import Actor, require
@@ -341,6 +342,9 @@ class Verification:
     objective_recorded: float
     objective_now: float
     seconds: float
+    # The recorded draw followed another lottery rule than this version's (runs saved before
+    # the draw decided in draw order): its lottery cannot be reproduced, and the check says so.
+    earlier_lottery_rule: bool = False
 
     @property
     def reproduced(self) -> bool:
@@ -355,6 +359,7 @@ def verify_run(session: Session, *, actor: Actor, run_id: int) -> Verification:
     again = write_problem(problem, options, currency=run.problem.get("currency", ""))
     result = _solve(problem, options)
     redone = write_result(result, inputs_digest=run.inputs_digest, seed=options.seed)
+    recorded_lottery = run.result.get("lottery")
     return Verification(
         run_id=run.id,
         inputs_digest_matches=digest_of(again) == run.inputs_digest,
@@ -363,4 +368,6 @@ def verify_run(session: Session, *, actor: Actor, run_id: int) -> Verification:
         objective_recorded=run.objective,
         objective_now=result.objective,
         seconds=time.perf_counter() - started,
+        earlier_lottery_rule=isinstance(recorded_lottery, dict)
+        and recorded_lottery.get("rule") != LOTTERY_RULE,
     )
