@@ -294,34 +294,48 @@ class ProposalFacts:
 
 def eligible_proposals(session: Session, call_id: int) -> list[ProposalFacts]:
     """The call's eligible proposals in reference order, with their consortia and budget lines
-    (three queries, whatever the number of proposals)."""
-    rows = list(
-        session.scalars(
-            select(Proposal)
-            .where(Proposal.call_id == call_id, Proposal.status == "eligible")
-            .order_by(Proposal.reference)
+    (three queries, whatever the number of proposals; the columns are read as rows, without
+    building a mapped object per proposal, member and line)."""
+    rows = session.execute(
+        select(
+            Proposal.id,
+            Proposal.reference,
+            Proposal.area,
+            Proposal.track,
+            Proposal.lead_researcher_id,
         )
-    )
-    ids = [p.id for p in rows]
+        .where(Proposal.call_id == call_id, Proposal.status == "eligible")
+        .order_by(Proposal.reference)
+    ).all()
+    ids = [r.id for r in rows]
     members = consortia(session, ids)
     lines: dict[int, list[LineFacts]] = {}
-    for b in session.scalars(
-        select(BudgetLine).where(BudgetLine.proposal_id.in_(ids)).order_by(BudgetLine.id)
+    for b in session.execute(
+        select(
+            BudgetLine.proposal_id,
+            BudgetLine.member_id,
+            BudgetLine.funder,
+            BudgetLine.year,
+            BudgetLine.amount,
+            BudgetLine.currency,
+        )
+        .where(BudgetLine.proposal_id.in_(ids))
+        .order_by(BudgetLine.id)
     ):
         lines.setdefault(b.proposal_id, []).append(
             LineFacts(b.member_id, b.funder, b.year, b.amount, b.currency)
         )
     return [
         ProposalFacts(
-            p.id,
-            p.reference,
-            p.area,
-            p.track,
-            p.lead_researcher_id,
-            tuple(members.get(p.id, ())),
-            tuple(lines.get(p.id, ())),
+            r.id,
+            r.reference,
+            r.area,
+            r.track,
+            r.lead_researcher_id,
+            tuple(members.get(r.id, ())),
+            tuple(lines.get(r.id, ())),
         )
-        for p in rows
+        for r in rows
     ]
 
 
@@ -477,7 +491,19 @@ def consortia(
 ) -> dict[int, list[MemberFacts]]:
     """Proposal id -> its consortium members in the order they were added (declined ones
     included, with their ``confirmation``), for the given proposals or the call's; one query."""
-    query = select(ProposalMember).order_by(ProposalMember.id)
+    query = select(
+        ProposalMember.id,
+        ProposalMember.proposal_id,
+        ProposalMember.name,
+        ProposalMember.email,
+        ProposalMember.orcid,
+        ProposalMember.role,
+        ProposalMember.country,
+        ProposalMember.organisation_id,
+        ProposalMember.organisation_name,
+        ProposalMember.researcher_id,
+        ProposalMember.confirmation,
+    ).order_by(ProposalMember.id)
     if proposal_ids is not None:
         query = query.where(ProposalMember.proposal_id.in_(list(proposal_ids)))
     if call_id is not None:
@@ -485,7 +511,7 @@ def consortia(
             Proposal.call_id == call_id
         )
     members: dict[int, list[MemberFacts]] = {}
-    for m in session.scalars(query):
+    for m in session.execute(query):
         members.setdefault(m.proposal_id, []).append(
             MemberFacts(
                 m.id,
