@@ -24,6 +24,12 @@ FORMAT_1_REVIEWER_GROUPS = (
     {"code": "member_state", "name": "Reviewers based in a partner country",
      "countries": "partner", "minimum": 1},
 )  # fmt: skip
+# The eligibility rule ids format 1 named after the reference program, and their names since
+# format 2 (migration 0007 renames officers' stored overrides with this table).
+FORMAT_1_RULE_IDS = {
+    "consortium.japan_lead": "consortium.lead",
+    "consortium.member_states": "consortium.countries",
+}
 _RENAMED = {"min_member_states": "min_partner_countries",
             "max_member_states": "max_partner_countries"}  # fmt: skip
 

@@ -11,15 +11,15 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from nexus_sti.programs.upgrade import FORMAT_1_RULE_IDS
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-RENAMED = (
-    ("consortium.japan_lead", "consortium.lead"),
-    ("consortium.member_states", "consortium.countries"),
-)
+# The old ids are format 1's, kept with the rest of that format's history.
+RENAMED = tuple(FORMAT_1_RULE_IDS.items())
 
 
 def _rename(pairs: Sequence[tuple[str, str]]) -> None:
