@@ -199,3 +199,43 @@ def test_nexus_serve_runs_jobs_in_worker_processes(platform: Platform, tmp_path:
             time.sleep(0.2)
     assert done.status == "failed" and "active account" in (done.error or "")
     assert done.worker and ":" in done.worker
+
+
+def test_four_saves_at_once_on_a_real_server_save_once(demo_platform: Platform) -> None:
+    """The same click four times at once, over loopback to uvicorn: every answer leads to the
+    same job, and one run is saved."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx2
+
+    from nexus_sti.demo.service import DEMO_PASSWORD
+    from tests.conftest import live_server
+
+    ref = screened_bilateral_call(demo_platform)
+    app = create_app(variant(demo_platform, job_wait_s=0.0, job_threads=0))
+    with live_server(app) as base, httpx2.Client(base_url=base, timeout=60) as officer:
+        page = officer.get("/login")
+        officer.post(
+            "/login",
+            data={
+                "username": "officer",
+                "password": DEMO_PASSWORD,
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        token = csrf_of(officer.get(f"/selection/calls/{ref}?{RULES}").text)
+        form = {"csrf_token": token, "band_tolerance": "0.5", "bands": "on", "note": "at once"}
+
+        def click(_: int) -> str:
+            with httpx2.Client(base_url=base, cookies=officer.cookies, timeout=60) as same:
+                answer = same.post(f"/selection/calls/{ref}/runs", data=form)
+                assert answer.status_code == 303, answer.text
+                return str(answer.headers["location"])
+
+        with ThreadPoolExecutor(4) as pool:
+            places = set(pool.map(click, range(4)))
+        assert len(places) == 1 and places.pop().startswith("/jobs/")
+        while work_once(demo_platform.sessions) is not None:
+            pass
+    with demo_platform.session() as s:
+        assert s.scalar(select(func.count()).select_from(SelectionRun)) == 1

@@ -216,3 +216,29 @@ def test_a_result_the_database_refuses_ends_the_job_not_the_worker(platform: Pla
             job = get_job(s, job_id)
             # PostgreSQL refuses the address (the job fails and says so); SQLite keeps it.
             assert job.finished and (job.status == "done" or "internal error" in (job.error or ""))
+
+
+def test_the_same_question_asked_at_the_same_instant_is_queued_once(platform: Platform) -> None:
+    """Eight threads submit one question together: the database's unique pending key lets one
+    of them queue it, and the others join that job."""
+    barrier = threading.Barrier(8)
+    ids: list[int] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        with platform.session() as s:
+            barrier.wait()
+            job = submit(
+                s, kind="k", params={"same": True}, owner_id=None, owner_label="t", now=utcnow()
+            )
+            with lock:
+                ids.append(job.id)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(ids) == 8 and len(set(ids)) == 1, ids
+    with platform.session() as s:
+        assert s.query(Job).count() == 1

@@ -37,8 +37,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Engine, ForeignKey, Integer, String, and_, or_, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import (
+    JSON,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    and_,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from nexus_sti.core.errors import NexusError, NotFound
@@ -57,6 +69,17 @@ QUICK_WRITE_MS = 200
 
 class Job(Base):
     __tablename__ = "jobs"
+    # One pending job per key, kept by the database: two submits of the same question at the
+    # same instant cannot both queue it.
+    __table_args__ = (
+        Index(
+            "uq_jobs_pending_key",
+            "key",
+            unique=True,
+            sqlite_where=text("status IN ('queued', 'running')"),
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
@@ -155,12 +178,7 @@ def submit(
 ) -> Job:
     """Queue a job, or return the queued or running one with the same key (committed)."""
     key = key or key_of(kind, params)
-    pending = session.scalar(
-        select(Job)
-        .where(Job.key == key, Job.status.in_(("queued", "running")))
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
+    pending = _pending(session, key)
     if pending is not None:
         return pending
     job = Job(
@@ -178,8 +196,21 @@ def submit(
         attempts=0,
     )
     session.add(job)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same question was queued a moment ago: join that job
+        session.rollback()
+        pending = _pending(session, key)
+        if pending is None:
+            raise
+        return pending
     return job
+
+
+def _pending(session: Session, key: str) -> Job | None:
+    return session.scalar(
+        select(Job).where(Job.key == key, Job.status.in_(("queued", "running"))).limit(1)
+    )
 
 
 def latest(session: Session, key: str) -> Job | None:
